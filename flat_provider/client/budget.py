@@ -1,0 +1,232 @@
+"""The rate-limit budget: what Flat says is left in this window, and pacing so a long run never hits the wall.
+
+Flat allows a number of requests per window (7,200 per hour today) and reports it on every answer in
+``X-RateLimit-Limit`` / ``-Remaining`` / ``-Reset``. ``BudgetTracker`` keeps the latest view, shared by every
+thread (and every client) using the same token against the same server. Before each request it:
+
+- waits for the reset when the budget is spent (at most ``max_wait`` seconds, else ``FlatRateLimitError``);
+- paces: once the budget left is being spent faster than the even rate (limit / window), requests are
+  spaced ``time_to_reset / remaining`` apart, so the rest of the budget lasts until the reset. A short
+  run never waits; a long one slows down smoothly instead of hitting the wall.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import weakref
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from flat_provider.client.errors import FlatRateLimitError
+
+log = logging.getLogger("flat_provider.client")
+
+# Sleep a little past the announced reset: the server's clock and ours differ slightly.
+_RESET_MARGIN = 0.25
+# A reset announced in the past, or not at all, on a rejection: back off from this, doubling.
+_UNKNOWN_RESET_WAIT = 1.0
+_UNKNOWN_RESET_WAIT_MAX = 60.0
+# Headers below this are "seconds from now" rather than an epoch (some servers send a delta).
+_EPOCH_THRESHOLD = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class RateBudget:
+    """A snapshot of the rate-limit budget as last reported by Flat (None: not known yet)."""
+
+    limit: int | None = None
+    remaining: int | None = None
+    reset_at: float | None = None  # epoch seconds
+
+
+def _number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value.strip())
+    except ValueError:
+        return None
+
+
+def parse_reset(value: str | None, now: float) -> float | None:
+    """``X-RateLimit-Reset`` as epoch seconds (an epoch, or tolerated: seconds from now)."""
+    number = _number(value)
+    if number is None or number < 0:
+        return None
+    return number if number >= _EPOCH_THRESHOLD else now + number
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """``Retry-After`` (delta seconds or an HTTP date) as epoch seconds."""
+    if value is None:
+        return None
+    number = _number(value)
+    if number is not None:
+        return now + max(number, 0.0)
+    import email.utils  # rare (an HTTP-date Retry-After): keep it off the import path
+
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+class BudgetTracker:
+    """Thread-safe view of one token's budget on one server, with waiting and pacing."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._limit: int | None = None
+        self._remaining: int | None = None
+        self._reset_at: float | None = None
+        self._window: float | None = None  # longest time-to-reset seen: our estimate of the window
+        self._last_slot = 0.0
+        self._paced_window: float | None = None  # reset_at of the window we logged pacing for
+        self._unknown_reset_wait = _UNKNOWN_RESET_WAIT
+
+    def snapshot(self) -> RateBudget:
+        with self._lock:
+            return RateBudget(self._limit, self._remaining, self._reset_at)
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Update from an answer's ``X-RateLimit-*`` headers (any answer, success or error)."""
+        now = self._clock()
+        limit = _number(headers.get("X-RateLimit-Limit"))
+        remaining = _number(headers.get("X-RateLimit-Remaining"))
+        reset_at = parse_reset(headers.get("X-RateLimit-Reset"), now)
+        with self._lock:
+            if limit is not None and limit > 0:
+                self._limit = int(limit)
+            if reset_at is not None and reset_at > now:
+                self._window = max(self._window or 0.0, reset_at - now)
+            if remaining is None:
+                if reset_at is not None:
+                    self._reset_at = reset_at
+                return
+            if reset_at is None or self._reset_at is None or reset_at > self._reset_at + 1.0:
+                # A new window (or the first news of one): the server's count is the truth.
+                self._remaining = int(remaining)
+                if reset_at is not None:
+                    self._reset_at = reset_at
+                self._unknown_reset_wait = _UNKNOWN_RESET_WAIT
+            elif reset_at >= self._reset_at - 1.0:
+                # Same window: answers arrive out of order and our own count includes requests in
+                # flight, so the lower of the two is the safer view.
+                current = self._remaining if self._remaining is not None else int(remaining)
+                self._remaining = min(current, int(remaining))
+            # else: a late answer from an older window, ignore it.
+
+    def rejected(self, retry_after: str | None, headers: Mapping[str, str]) -> None:
+        """The server refused a request for rate limit: the budget is spent until the reset."""
+        now = self._clock()
+        reset_at = parse_retry_after(retry_after, now) or parse_reset(headers.get("X-RateLimit-Reset"), now)
+        with self._lock:
+            if reset_at is None or reset_at <= now:
+                # No usable reset time (or our clock is ahead of the server's): back off, doubling.
+                reset_at = now + self._unknown_reset_wait
+                self._unknown_reset_wait = min(self._unknown_reset_wait * 2, _UNKNOWN_RESET_WAIT_MAX)
+            self._remaining = 0
+            self._reset_at = reset_at
+
+    def acquire(self, *, max_wait: float, pacing: bool, method: str = "", path: str = "") -> float:
+        """Take one request from the budget, sleeping as needed; returns the seconds slept.
+
+        Raises ``FlatRateLimitError`` when the budget is spent and the reset is more than ``max_wait`` away.
+        """
+        slept = 0.0
+        while True:
+            with self._lock:
+                now = self._clock()
+                self._roll_window(now)
+                spent_wait = self._spent_wait(now)
+                if spent_wait is not None:
+                    wait, reason = spent_wait, "reset"
+                    if slept + wait > max_wait:
+                        raise self._too_long(now, max_wait, method, path)
+                else:
+                    wait, reason = self._pacing_wait(now, pacing, max_wait - slept), "pacing"
+                    if wait <= 0:
+                        self._last_slot = now
+                        if self._remaining is not None:
+                            self._remaining -= 1
+                        return slept
+                limit, remaining = self._limit, self._remaining
+            if reason == "reset":
+                log.info(
+                    "waiting %.1f s for the rate-limit window to reset (remaining %s of %s)",
+                    wait,
+                    remaining,
+                    limit if limit is not None else "?",
+                )
+            else:
+                log.debug("pacing: waiting %.3f s before the next request", wait)
+            self._sleep(wait)
+            slept += wait
+
+    def _roll_window(self, now: float) -> None:
+        if self._reset_at is not None and now >= self._reset_at:
+            # The window has reset: assume the full budget until an answer tells us more.
+            self._remaining = self._limit
+            self._reset_at = None
+
+    def _spent_wait(self, now: float) -> float | None:
+        if self._remaining is None or self._remaining > 0 or self._reset_at is None:
+            return None
+        return self._reset_at - now + _RESET_MARGIN
+
+    def _pacing_wait(self, now: float, pacing: bool, allowed: float) -> float:
+        if not pacing or allowed <= 0:
+            return 0.0
+        limit, remaining, reset_at, window = self._limit, self._remaining, self._reset_at, self._window
+        if not limit or not remaining or reset_at is None or not window:
+            return 0.0
+        time_to_reset = reset_at - now
+        if time_to_reset <= 0 or remaining / time_to_reset >= limit / window:
+            return 0.0  # ahead of the even rate: no need to slow down
+        interval = time_to_reset / remaining
+        if self._paced_window != reset_at:
+            self._paced_window = reset_at
+            log.info(
+                "pacing requests %.2f s apart to spread the remaining %d of %d requests until the "
+                "rate-limit window resets in %.0f s",
+                interval,
+                remaining,
+                limit,
+                time_to_reset,
+            )
+        # Pacing is an optimisation: it never waits longer than we may wait, nor raises.
+        return min(self._last_slot + interval - now, allowed)
+
+    def _too_long(self, now: float, max_wait: float, method: str, path: str) -> FlatRateLimitError:
+        reset_in = (self._reset_at or now) - now
+        return FlatRateLimitError(
+            f"the rate-limit budget is spent (remaining {self._remaining} of "
+            f"{self._limit if self._limit is not None else '?'}) and resets in {reset_in:.0f} s, "
+            f"more than max_rate_limit_wait={max_wait:g} s",
+            reset_at=self._reset_at,
+            method=method or None,
+            path=path or None,
+        )
+
+
+_shared: weakref.WeakValueDictionary[str, BudgetTracker] = weakref.WeakValueDictionary()
+_shared_lock = threading.Lock()
+
+
+def shared_tracker(key: str) -> BudgetTracker:
+    """The tracker for ``key`` (server origin + token digest): clients in one process share a budget."""
+    with _shared_lock:
+        tracker = _shared.get(key)
+        if tracker is None:
+            tracker = BudgetTracker()
+            _shared[key] = tracker
+        return tracker
