@@ -76,7 +76,10 @@ def connection_form_widgets() -> dict[str, Any]:
             )
         else:
             widgets[name] = StringField(
-                lazy_gettext(label), widget=BS3TextFieldWidget(), default=str(default), description=description
+                lazy_gettext(label),
+                widget=BS3TextFieldWidget(),
+                default=str(default),
+                description=description,
             )
     return widgets
 

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
+from airflow import __version__ as airflow_version
 from airflow.sdk import BaseHook
 
-from flat_provider import __version__
 from flat_provider.client import (
     FlatApiError,
     FlatAuthenticationError,
@@ -95,13 +95,17 @@ class FlatHook(BaseHook):
                 "(scopes edu.admin.users, edu.admin.lti) in the connection's password field."
             )
         mask_secret(token)
-        options = {**self._extra_options(conn), **self.client_options}
         return FlatClient(
             token,
             base_url=base_url_of(conn.host, conn.port, conn.schema),
-            user_agent_suffix=f"apache-airflow-providers-flat/{__version__}",
-            **options,
+            user_agent_suffix=f"apache-airflow/{airflow_version}",
+            **self.client_settings,
         )
+
+    @cached_property
+    def client_settings(self) -> dict[str, Any]:
+        """Client settings from the connection's extras, overridden by ``client_options``."""
+        return {**self._extra_options(self.connection), **self.client_options}
 
     def get_conn(self) -> FlatClient:
         return self.client
@@ -122,7 +126,10 @@ class FlatHook(BaseHook):
         try:
             count = self.client.count_orga_users()
         except FlatAuthenticationError:
-            return False, "Flat rejected the API token (401): paste a valid personal access token as password."
+            return (
+                False,
+                "Flat rejected the API token (401): paste a valid personal access token as password.",
+            )
         except FlatPermissionError as err:
             return False, (
                 "The token works but may not read the organization's users (403): it needs the "
@@ -131,7 +138,10 @@ class FlatHook(BaseHook):
         except FlatRateLimitError:
             return False, "The token is valid but its hourly rate limit is spent: try again after the reset."
         except FlatTransportError as err:
-            return False, f"Cannot reach Flat at {self.client.base_url}: {err.message}. Check the host / base URL."
+            return (
+                False,
+                f"Cannot reach Flat at {self.client.base_url}: {err.message}. Check the host / base URL.",
+            )
         except FlatApiError as err:
             return False, f"Flat answered with an error: {err}"
         except ValueError as err:
