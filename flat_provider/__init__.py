@@ -25,5 +25,5 @@ def get_provider_info() -> dict[str, Any]:
                 "conn-fields": CONN_FIELDS,
             }
         ],
-        "extra-links": [],
+        "extra-links": ["flat_provider.operators.links.FlatUserLink"],
     }
