@@ -29,7 +29,7 @@ _SEPARATORS = re.compile(r"([._-])[._-]+")
 _EDGE = "._-"
 # Letters that Unicode does not decompose into an ASCII base letter plus accents.
 _TRANSLITERATE = str.maketrans(
-    {"ı": "i", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ł": "l", "đ": "d", "ð": "d", "þ": "th"}
+    {"\u0131": "i", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ł": "l", "đ": "d", "ð": "d", "þ": "th"}
 )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 
 from flat_provider.roster.model import FlatRole, Roster, RosterEntry, RosterIssue, Severity
 from flat_provider.roster.records import RawRecord
@@ -202,7 +201,7 @@ def _drop_duplicates(entries: list[RosterEntry], file: str) -> tuple[list[Roster
             if len(positions) < 2:
                 continue
             positions.sort(key=lambda p: entries[p].line or 0)
-            contents = {replace(entries[p], line=None) for p in positions}
+            contents = {_content(entries[p]) for p in positions}
             if len(contents) == 1:
                 for p in positions[1:]:
                     identical.setdefault(p, entries[positions[0]].line or 0)
@@ -233,6 +232,11 @@ def _drop_duplicates(entries: list[RosterEntry], file: str) -> tuple[list[Roster
         else:
             kept.append(entry)
     return kept, issues
+
+
+def _content(entry: RosterEntry) -> tuple[str | None, ...]:
+    """What makes two rows the same person with the same data (emails and usernames ignore case)."""
+    return (entry.email_key, entry.firstname, entry.lastname, entry.role, entry.username_key, entry.external_id)
 
 
 def _duplicate_issue(
