@@ -35,7 +35,6 @@ from flat_provider.emulator.config import DEFAULT_TOKEN as EMULATOR_TOKEN  # bui
 from scripts.processes import ManagedProcess, stop_all
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLES = REPO / "flat_provider" / "roster" / "samples"
 INIT_SCRIPT = REPO / "compose" / "airflow-init.sh"
 ADMIN_USERNAME = "admin"
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
@@ -66,13 +65,20 @@ class LocalAirflowSettings:
     parallelism: int = 4
     startup_timeout: float = 120.0
     dag_refresh_interval: int = 30  # seconds between scans of dags/ for new files
+    # Off: only what you trigger runs. On, unpausing a DAG (the Trigger form does) also starts its latest
+    # scheduled interval with default params, next to the run you asked for.
+    run_schedules: bool = False
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
 
 def find_demo_seed() -> Path | None:
-    """The organization the demo starts from, when the roster samples ship one."""
-    candidates = sorted(SAMPLES.glob("*seed*.json")) + sorted(SAMPLES.glob("*org*.json"))
-    return candidates[0] if candidates else None
+    """The organization the demo starts from (flat_provider/roster/samples/org-seed.json), when it ships."""
+    try:
+        from flat_provider.roster.samples import ORG_SEED, sample_path
+
+        return sample_path(ORG_SEED)
+    except (ImportError, FileNotFoundError):
+        return None
 
 
 def free_port() -> int:
@@ -181,6 +187,7 @@ class LocalAirflow:
                 "AIRFLOW__API__SECRET_KEY": self._api_secret,
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USERNAME}:admin",
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": str(self.settings.dag_refresh_interval),
+                "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(self.settings.run_schedules),
                 "AIRFLOW_CONN_FLAT_DEFAULT": self.conn_json(),
                 "FLAT_REPORTS_DIR": str(self.home / "flat-reports"),
                 "FLAT_API_POOL_SLOTS": str(self.settings.pool_slots),
@@ -383,6 +390,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed-users", type=int, default=200, help="emulated org size without a seed file")
     parser.add_argument("--seed-file", type=Path, default=None, help="emulator seed (default: the demo's)")
     parser.add_argument("--pool-slots", type=int, default=4, help="slots of the flat_api pool")
+    parser.add_argument("--schedules", action="store_true", help="also run DAGs on their schedules")
     parser.add_argument("--fresh", action="store_true", help="delete the metadata DB and reports first")
     parser.add_argument("--show-password", action="store_true", help="print the admin password")
     return parser.parse_args(argv)
@@ -406,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
         seed_users=args.seed_users,
         seed_file=args.seed_file,
         pool_slots=args.pool_slots,
+        run_schedules=args.schedules,
     )
     airflow = LocalAirflow(settings)
     print(f"Starting Airflow in {airflow.home} (logs: {airflow.logs_dir}) ...", flush=True)
@@ -440,7 +449,8 @@ def _print_banner(airflow: LocalAirflow, settings: LocalAirflowSettings, *, show
         f"Flat API     {airflow.emulator_url}   (emulator seeded from {seed}; token {airflow.emulator_token})\n"
         f"Connection   flat_default -> the emulator (AIRFLOW_CONN_FLAT_DEFAULT)\n"
         f"Pool         flat_api, {settings.pool_slots} slots\n"
-        f"DAGs         {settings.dags_folder}\n"
+        f"DAGs         {settings.dags_folder}"
+        f"  ({'on their schedules and ' if settings.run_schedules else ''}when triggered)\n"
         f"Ctrl-C stops everything.",
         flush=True,
     )

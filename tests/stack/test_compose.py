@@ -248,6 +248,11 @@ def test_flat_default_points_at_the_emulator_service(rendered: dict[str, Any]) -
     emulator = rendered["services"]["flat-emulator"]
     command = emulator["command"]
     port = command[command.index("--port") + 1]
+    # Seeded with the demo's organization, mounted from the checkout.
+    seed = command[command.index("--seed-file") + 1]
+    sources = {m["target"]: m["source"] for m in emulator["volumes"] if m["type"] == "bind"}
+    assert Path(sources[seed]).name == "org-seed.json"
+    assert (REPO / "flat_provider" / "roster" / "samples" / "org-seed.json").is_file()
     assert command[command.index("--host") + 1] == "0.0.0.0"  # noqa: S104  (inside its container)
     for name in AIRFLOW_SERVICES:
         conn = json.loads(rendered["services"][name]["environment"]["AIRFLOW_CONN_FLAT_DEFAULT"])
