@@ -135,7 +135,7 @@ class Api:
 
 
 @pytest.fixture
-def api(http: requests.Session, flat_emulator: EmulatorServer) -> Api:
+def api(http: requests.Session, flat_emulator: EmulatorServer) -> Api:  # noqa: F811
     """The shared emulator (reset for this test) behind a validating session with the admin token."""
     return Api(http, flat_emulator)
 

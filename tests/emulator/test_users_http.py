@@ -176,7 +176,10 @@ def test_only_ids_id_shape_needs_a_patched_spec(
     server = make_emulator(only_ids_shape="id")
     server.backend.add_user("ada", email="ada@example.org")
     response = requests.get(
-        server.base_url + "/organizations/users", params={"onlyIds": "true"}, headers=server.auth_headers()
+        server.base_url + "/organizations/users",
+        params={"onlyIds": "true"},
+        headers=server.auth_headers(),
+        timeout=30,
     )
     assert response.status_code == 200 and response.json() == [
         {"id": server.backend.users.id_for_username("ada")}
