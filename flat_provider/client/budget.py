@@ -30,6 +30,9 @@ _UNKNOWN_RESET_WAIT = 1.0
 _UNKNOWN_RESET_WAIT_MAX = 60.0
 # Headers below this are "seconds from now" rather than an epoch (some servers send a delta).
 _EPOCH_THRESHOLD = 1_000_000_000
+# A reset further away than this is nonsense (Flat's window is an hour): treated as unknown, so a
+# broken header cannot make the pacing crawl.
+_MAX_RESET_HORIZON = 86_400.0
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,8 @@ def parse_reset(value: str | None, now: float) -> float | None:
     number = _number(value)
     if number is None or number < 0:
         return None
-    return number if number >= _EPOCH_THRESHOLD else now + number
+    reset_at = number if number >= _EPOCH_THRESHOLD else now + number
+    return reset_at if reset_at - now <= _MAX_RESET_HORIZON else None
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:

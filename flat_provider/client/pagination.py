@@ -82,6 +82,8 @@ def _parse_params(value: str, i: int) -> tuple[dict[str, str], int]:
             i = _skip_to(value, i, _SEPARATORS)  # junk between parameters
             continue
         i += 1
+        while i < n and value[i].isspace():
+            i += 1
         start = i
         while i < n and value[i] not in "=;," and not value[i].isspace():
             i += 1
