@@ -10,6 +10,7 @@ account. All threads share one client, hence one rate budget.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -253,9 +254,20 @@ def _run_pool(
     """Run ``work`` on every action with at most ``max_workers`` in flight; stop early on a fatal error."""
     results: dict[int, ActionOutcome] = {}
     stop: FlatApiError | None = None
+    stopped = threading.Event()
     window = max_workers * 2
+
+    def guarded(action: Action) -> ActionOutcome | None:
+        if stopped.is_set():
+            return None  # queued work does not start after a stop
+        try:
+            return work(action)
+        except _FATAL:
+            stopped.set()  # before this worker picks up the next action
+            raise
+
     with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="roster-apply") as pool:
-        pending: dict[Future[ActionOutcome], int] = {}
+        pending: dict[Future[ActionOutcome | None], int] = {}
         queue = iter(enumerate(actions))
         try:
             while True:
@@ -263,18 +275,21 @@ def _run_pool(
                     item = next(queue, None)
                     if item is None:
                         break
-                    pending[pool.submit(work, item[1])] = item[0]
+                    pending[pool.submit(guarded, item[1])] = item[0]
                 if not pending:
                     break
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
                     index = pending.pop(future)
                     try:
-                        results[index] = future.result()
+                        outcome = future.result()
                     except _FATAL as err:
                         stop = stop or err
-                        results[index] = ActionOutcome(actions[index], "failed", str(err))
-                    meter.advance()
+                        stopped.set()
+                        outcome = ActionOutcome(actions[index], "failed", str(err))
+                    if outcome is not None:
+                        results[index] = outcome
+                        meter.advance()
         finally:
             for future in pending:
                 future.cancel()

@@ -236,7 +236,14 @@ def _drop_duplicates(entries: list[RosterEntry], file: str) -> tuple[list[Roster
 
 def _content(entry: RosterEntry) -> tuple[str | None, ...]:
     """What makes two rows the same person with the same data (emails and usernames ignore case)."""
-    return (entry.email_key, entry.firstname, entry.lastname, entry.role, entry.username_key, entry.external_id)
+    return (
+        entry.email_key,
+        entry.firstname,
+        entry.lastname,
+        entry.role,
+        entry.username_key,
+        entry.external_id,
+    )
 
 
 def _duplicate_issue(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from flat_provider.client import UserDetailsAdmin
+from flat_provider.emulator.server import EmulatorServer
+from flat_provider.emulator.users import User
 
 
 def flat_user(
@@ -31,3 +34,46 @@ def flat_user(
     if email is not None:
         data["email"] = email
     return UserDetailsAdmin.from_json(data)
+
+
+def org_users(emulator: EmulatorServer) -> list[User]:
+    """The organization as the emulator holds it (read from its backend, for assertions)."""
+    with emulator.backend.lock:
+        return list(emulator.backend.users.by_id.values())
+
+
+class Crash(BaseException):
+    """Stands for the worker dying (killed, OOM, deploy): not an error apply_plan may catch."""
+
+
+class CrashAfter:
+    """A client that lets ``writes`` writes through, then dies on the next one (and any after)."""
+
+    WRITES = frozenset(
+        {
+            "create_organization_user",
+            "update_organization_user",
+            "remove_organization_user",
+            "create_organization_invitation",
+        }
+    )
+
+    def __init__(self, client: Any, writes: int) -> None:
+        self._client = client
+        self._limit = writes
+        self._lock = threading.Lock()
+        self.writes_sent = 0
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self._client, name)
+        if name not in self.WRITES:
+            return target
+
+        def write(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                if self.writes_sent >= self._limit:
+                    raise Crash(f"crashed before {name}")
+                self.writes_sent += 1
+            return target(*args, **kwargs)
+
+        return write
