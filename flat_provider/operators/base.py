@@ -28,7 +28,7 @@ class FlatBaseOperator(BaseOperator):
     :param client_options: overrides of the connection's client settings, e.g. ``{"max_rate_limit_wait": 0}``.
     """
 
-    template_fields: Sequence[str] = ("flat_conn_id",)
+    template_fields: Sequence[str] = ("flat_conn_id", "client_options")
     # Template fields whose rendered value is a secret (a password): masked right after rendering, so the
     # rendered-fields view and every later log line show "***".
     secret_template_fields: ClassVar[tuple[str, ...]] = ()

@@ -311,6 +311,14 @@ def to_destination(value: DestinationLike) -> SecretDestination:
     raise TypeError(f"Unsupported secret destination of type {type(value).__name__}.")
 
 
+def template_safe(value: DestinationLike) -> DestinationLike:
+    """What an operator may keep in a template field: Airflow *calls* a callable found there (with the
+    context), so a bare callable is wrapped in :class:`CallableDestination` at once."""
+    if callable(value) and not isinstance(value, SecretDestination):
+        return CallableDestination(value)
+    return value
+
+
 def check_destination(destination: SecretDestination) -> None:
     """Run the destination's own check, turning any surprise into a :class:`SecretDeliveryError`."""
     try:

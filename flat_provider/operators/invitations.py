@@ -23,6 +23,7 @@ from flat_provider.operators.delivery import (
     check_destination,
     deliver_secret,
     safe_label,
+    template_safe,
     to_destination,
 )
 from flat_provider.operators.listing import FlatListingOperator
@@ -105,7 +106,7 @@ class CreateOrgInvitationOperator(FlatBaseOperator):
         self.email_address = email_address
         self.organization_role = organization_role
         self.if_exists = if_exists
-        self.destination = destination
+        self.destination = template_safe(destination)
         require_choice(type(self).__name__, "organization_role", organization_role, INVITATION_ROLES)
         require_choice(type(self).__name__, "if_exists", if_exists, ("skip", "create"))
         if destination is not None and not is_templated(destination):

@@ -24,6 +24,7 @@ from flat_provider.operators.delivery import (
     check_destination,
     deliver_secret,
     safe_label,
+    template_safe,
     to_destination,
 )
 from flat_provider.operators.lti_family import LMS_NAMES, LtiCredentialsFamily, create_pair, newest_first
@@ -49,7 +50,7 @@ def undo_after_failed_delivery(error: SecretDeliveryError, noun: str, pair_id: s
         revoke(pair_id)
     except Exception as err:
         return SecretDeliveryError(
-            f"{error} The new {noun} {pair_id} was NOT delivered and could not be revoked "
+            f"{error} The new {noun} ({pair_id}) was NOT delivered and could not be revoked "
             f"({type(err).__name__}): revoke it in Flat by hand."
         )
     return SecretDeliveryError(
@@ -78,7 +79,7 @@ class CreateLtiCredentialsOperator(FlatBaseOperator):
         super().__init__(**kwargs)
         self.name = name
         self.lms = lms
-        self.destination = destination
+        self.destination = template_safe(destination)
         require_choice(type(self).__name__, "lms", lms, LMS_NAMES)
         _validate_destination(destination)
 
@@ -210,7 +211,7 @@ class CreateLtiConfigurationOperator(FlatBaseOperator):
         self.name = name
         self.lms = lms
         self.settings = dict(settings or {})
-        self.destination = destination
+        self.destination = template_safe(destination)
         require_choice(type(self).__name__, "mode", mode, CONFIGURATION_MODES)
         _validate_destination(destination)
 

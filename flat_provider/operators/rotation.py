@@ -27,6 +27,7 @@ from flat_provider.operators.delivery import (
     SecretDeliveryError,
     check_destination,
     deliver_secret,
+    template_safe,
     to_destination,
 )
 from flat_provider.operators.lti import undo_after_failed_delivery
@@ -90,7 +91,7 @@ class RotateLtiCredentialsOperator(FlatBaseOperator):
         super().__init__(**kwargs)
         self.name = name
         self.lms = lms
-        self.destination = destination
+        self.destination = template_safe(destination)
         self.keep_last = keep_last
         # Stored as plan_only: BaseOperator.dry_run is a method that must not be shadowed.
         self.plan_only = dry_run

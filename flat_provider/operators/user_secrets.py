@@ -13,6 +13,7 @@ from flat_provider.operators.delivery import (
     check_destination,
     deliver_secret,
     safe_label,
+    template_safe,
     to_destination,
 )
 from flat_provider.operators.links import FlatUserLink
@@ -66,7 +67,7 @@ class _UserSecretOperator(FlatBaseOperator):
     def __init__(self, *, user: str, destination: DestinationLike = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.user = user
-        self.destination = destination
+        self.destination = template_safe(destination)
         self.flat_html_url: str | None = None
         if not is_templated(destination):
             to_destination(destination)  # a typo in a destination string fails at DAG parse time
