@@ -32,7 +32,7 @@ from typing import Any
 import requests
 
 from flat_provider.emulator.config import DEFAULT_TOKEN as EMULATOR_TOKEN  # built in, not a secret
-from scripts.processes import ManagedProcess, stop_all
+from scripts.processes import ManagedProcess, Memory, group_members, memory_of, stop_all
 
 REPO = Path(__file__).resolve().parent.parent
 INIT_SCRIPT = REPO / "compose" / "airflow-init.sh"
@@ -236,6 +236,11 @@ class LocalAirflow:
     @property
     def pids(self) -> dict[str, int]:
         return {p.name: p.pid for p in self._processes if p.pid is not None}
+
+    def memory(self) -> Memory:
+        """Memory of everything running that this instance started (components, their workers, the emulator)."""
+        pids = [pid for p in self._processes if p.running() and p.pid for pid in group_members(p.pid)]
+        return memory_of(pids)
 
     def _spawn(self, name: str, argv: list[str]) -> ManagedProcess:
         process = ManagedProcess(name, argv, self.env(), self.logs_dir / f"{name}.log", cwd=REPO)

@@ -114,3 +114,41 @@ def stop_all(processes: Sequence[ManagedProcess], *, grace: float = 20.0) -> Non
         # Children the leader left behind in its group (already-reaped leader, stray workers).
         process.signal_group(signal.SIGKILL)
         process.close_log()
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live pids in process group `pgid` (Linux /proc)."""
+    members: list[int] = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command name (field 2) may hold spaces and parentheses: split after its closing one.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # exited while we looked
+        if int(fields[2]) == pgid:
+            members.append(int(stat.parent.name))
+    return members
+
+
+@dataclass(frozen=True)
+class Memory:
+    """RSS counts pages shared by forked workers once per process; PSS splits them fairly."""
+
+    rss_mb: float
+    pss_mb: float
+
+
+def memory_of(pids: Sequence[int]) -> Memory:
+    rss_kb = pss_kb = 0
+    for pid in pids:
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        for line in rollup.splitlines():
+            key, _, value = line.partition(":")
+            if key == "Rss":
+                rss_kb += int(value.split()[0])
+            elif key == "Pss":
+                pss_kb += int(value.split()[0])
+    return Memory(rss_kb / 1024, pss_kb / 1024)
