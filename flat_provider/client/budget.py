@@ -1,13 +1,14 @@
 """The rate-limit budget: what Flat says is left in this window, and pacing so a long run never hits the wall.
 
 Flat allows a number of requests per window (7,200 per hour today) and reports it on every answer in
-``X-RateLimit-Limit`` / ``-Remaining`` / ``-Reset``. ``BudgetTracker`` keeps the latest view, shared by every
-thread (and every client) using the same token against the same server. Before each request it:
+``X-RateLimit-Limit`` / ``-Remaining`` / ``-Reset``. ``BudgetTracker`` keeps the latest view for one
+client, shared by every thread using that client. Before each request it:
 
 - waits for the reset when the budget is spent (at most ``max_wait`` seconds, else ``FlatRateLimitError``);
-- paces: once the budget left is being spent faster than the even rate (limit / window), requests are
-  spaced ``time_to_reset / remaining`` apart, so the rest of the budget lasts until the reset. A short
-  run never waits; a long one slows down smoothly instead of hitting the wall.
+- paces: once the budget left falls clearly behind the even rate (limit / window), requests are spaced
+  ``time_to_reset / remaining`` apart, so the rest of the budget lasts until the reset. "Clearly":
+  a burst of a fifth of the even share passes unpaced, so a short run never waits, while a long one
+  slows down smoothly to a sustainable rate instead of hitting the wall.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -30,6 +30,10 @@ _UNKNOWN_RESET_WAIT = 1.0
 _UNKNOWN_RESET_WAIT_MAX = 60.0
 # Headers below this are "seconds from now" rather than an epoch (some servers send a delta).
 _EPOCH_THRESHOLD = 1_000_000_000
+# Pacing starts once the remaining budget is below this share of what an even spending would leave:
+# without any slack every request of a fresh window (remaining/time-to-reset a hair under the even
+# rate) would be paced, and no run could burst.
+_PACING_THRESHOLD = 0.8
 # A reset further away than this is nonsense (Flat's window is an hour): treated as unknown, so a
 # broken header cannot make the pacing crawl.
 _MAX_RESET_HORIZON = 86_400.0
@@ -194,8 +198,8 @@ class BudgetTracker:
         if not limit or not remaining or reset_at is None or not window:
             return 0.0
         time_to_reset = reset_at - now
-        if time_to_reset <= 0 or remaining / time_to_reset >= limit / window:
-            return 0.0  # ahead of the even rate: no need to slow down
+        if time_to_reset <= 0 or remaining >= _PACING_THRESHOLD * time_to_reset * limit / window:
+            return 0.0  # not behind the even rate: no need to slow down
         interval = time_to_reset / remaining
         if self._paced_window != reset_at:
             self._paced_window = reset_at
@@ -215,22 +219,8 @@ class BudgetTracker:
         return FlatRateLimitError(
             f"the rate-limit budget is spent (remaining {self._remaining} of "
             f"{self._limit if self._limit is not None else '?'}) and resets in {reset_in:.0f} s, "
-            f"more than max_rate_limit_wait={max_wait:g} s",
+            f"more than the {max_wait:g} s left of max_rate_limit_wait",
             reset_at=self._reset_at,
             method=method or None,
             path=path or None,
         )
-
-
-_shared: weakref.WeakValueDictionary[str, BudgetTracker] = weakref.WeakValueDictionary()
-_shared_lock = threading.Lock()
-
-
-def shared_tracker(key: str) -> BudgetTracker:
-    """The tracker for ``key`` (server origin + token digest): clients in one process share a budget."""
-    with _shared_lock:
-        tracker = _shared.get(key)
-        if tracker is None:
-            tracker = BudgetTracker()
-            _shared[key] = tracker
-        return tracker

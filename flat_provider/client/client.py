@@ -11,7 +11,7 @@ import contextlib
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from flat_provider.client.budget import RateBudget
 from flat_provider.client.errors import FlatApiError
@@ -185,7 +185,7 @@ class FlatClient:
             testAccounts=test_accounts,
         )
         answer = self._session.request("GET", "/organizations/users/count", params=params)
-        return _count(answer, "/organizations/users/count")
+        return _count(answer)
 
     def create_organization_user(
         self,
@@ -212,7 +212,7 @@ class FlatClient:
             role=role,
         )
         answer = self._session.request("POST", "/organizations/users", json=body)
-        return UserDetailsAdmin.from_json(_object(answer, "/organizations/users"))
+        return UserDetailsAdmin.from_json(_object(answer))
 
     def update_organization_user(
         self,
@@ -235,7 +235,7 @@ class FlatClient:
             lastname=lastname,
             email=email,
         )
-        return UserDetailsAdmin.from_json(_object(self._session.request("PUT", path, json=body), path))
+        return UserDetailsAdmin.from_json(_object(self._session.request("PUT", path, json=body)))
 
     def remove_organization_user(
         self, user: str | UserDetailsAdmin, *, convert_to_individual: bool | None = None
@@ -250,7 +250,7 @@ class FlatClient:
         """A sign-in link for an account (``POST .../signinLink``). The link is a secret: never log it."""
         path = f"/organizations/users/{_segment(user, 'user')}/signinLink"
         answer = self._session.request("POST", path, json=_body(destinationPath=destination_path))
-        return UserSigninLink.from_json(_object(answer, path))
+        return UserSigninLink.from_json(_object(answer))
 
     def create_organization_user_access_token(
         self, user: str | UserDetailsAdmin, *, scopes: Strings
@@ -258,7 +258,7 @@ class FlatClient:
         """A short-lived token acting as that user (``POST .../accessToken``). A secret: never log it."""
         path = f"/organizations/users/{_segment(user, 'user')}/accessToken"
         answer = self._session.request("POST", path, json={"scopes": _many(scopes) or []})
-        return ApiAccessToken.from_json(_object(answer, path))
+        return ApiAccessToken.from_json(_object(answer))
 
     # -- invitations ---------------------------------------------------------------------------------
 
@@ -296,7 +296,7 @@ class FlatClient:
         """Invite a teacher or admin (``POST /organizations/invitations``); a member just gets the role."""
         body = _body(email=email, organizationRole=organization_role)
         answer = self._session.request("POST", "/organizations/invitations", json=body)
-        return OrganizationInvitation.from_json(_object(answer, "/organizations/invitations"))
+        return OrganizationInvitation.from_json(_object(answer))
 
     def remove_organization_invitation(self, invitation: str | OrganizationInvitation) -> None:
         """Delete an invitation (``DELETE /organizations/invitations/{invitation}``)."""
@@ -307,13 +307,13 @@ class FlatClient:
     def list_lti_credentials(self) -> list[LtiCredentials]:
         """The organization's LTI 1.x credentials (``GET /organizations/lti/credentials``, deprecated)."""
         path = "/organizations/lti/credentials"
-        return parse_list(LtiCredentials, _array(self._session.request("GET", path), path))
+        return parse_list(LtiCredentials, _array(self._session.request("GET", path)))
 
     def create_lti_credentials(self, *, name: str, lms: str) -> LtiCredentials:
         """New LTI 1.x credentials (deprecated endpoint); the consumer secret is a secret: never log it."""
         path = "/organizations/lti/credentials"
         answer = self._session.request("POST", path, json=_body(name=name, lms=lms))
-        return LtiCredentials.from_json(_object(answer, path))
+        return LtiCredentials.from_json(_object(answer))
 
     def revoke_lti_credentials(self, credentials: str | LtiCredentials) -> None:
         """Revoke LTI 1.x credentials (``DELETE /organizations/lti/credentials/{credentials}``)."""
@@ -326,14 +326,14 @@ class FlatClient:
     def list_lti_configurations(self) -> list[LtiConfiguration]:
         """The organization's LTI configurations (``GET /organizations/lti/configurations``)."""
         path = "/organizations/lti/configurations"
-        return parse_list(LtiConfiguration, _array(self._session.request("GET", path), path))
+        return parse_list(LtiConfiguration, _array(self._session.request("GET", path)))
 
     def create_lti_configuration(self, *, mode: str, **fields: Any) -> LtiConfiguration:
         """A new LTI configuration; ``mode`` is ``1p1-manual``, ``1p3-dynamic``, ``1p3-deployment`` or
         ``1p3-manual``, other fields in snake_case (``deployment_type="canvas"``, ``platform_info={...}``)."""
         path = "/organizations/lti/configurations"
         answer = self._session.request("POST", path, json=_body(mode=mode, **_camel_keys(fields)))
-        return LtiConfiguration.from_json(_object(answer, path))
+        return LtiConfiguration.from_json(_object(answer))
 
     def update_lti_configuration(
         self, configuration: str | LtiConfiguration, **fields: Any
@@ -341,7 +341,7 @@ class FlatClient:
         """Change an LTI 1.3 configuration (1.1 ones are not editable), fields in snake_case."""
         path = f"/organizations/lti/configurations/{_segment(configuration, 'configuration')}"
         answer = self._session.request("PUT", path, json=_body(**_camel_keys(fields)))
-        return LtiConfiguration.from_json(_object(answer, path))
+        return LtiConfiguration.from_json(_object(answer))
 
     def delete_lti_configuration(self, configuration: str | LtiConfiguration) -> None:
         """Delete an LTI configuration (``DELETE /organizations/lti/configurations/{configuration}``)."""
@@ -353,9 +353,9 @@ class FlatClient:
 
     def _page(self, model: type[ModelT], path: str, params: dict[str, Any]) -> Page[ModelT]:
         answer = self._session.request("GET", path, params=params)
-        items = parse_list(model, _array(answer, path))
+        items = parse_list(model, _array(answer))
         next_cursor, previous_cursor = cursors_from_link(
-            answer.headers.get("Link"), answer.url, self.base_url, path=path
+            answer.headers.get("Link"), answer.url, self.base_url, path=urlsplit(answer.url).path
         )
         return Page(items=items, next=next_cursor, previous=previous_cursor)
 
@@ -429,30 +429,31 @@ def _camel_keys(fields: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _array(answer: Answer, path: str) -> list[Any]:
+def _array(answer: Answer) -> list[Any]:
     if not isinstance(answer.body, list):
         raise FlatApiError(
             f"expected a JSON array from Flat, got {type(answer.body).__name__}; check base_url "
             "(for instance https://api.flat.io/v2)",
             status=answer.status,
-            method="GET",
-            path=path,
+            method=answer.method,
+            path=urlsplit(answer.url).path,
         )
     return answer.body
 
 
-def _object(answer: Answer, path: str) -> Mapping[str, Any]:
+def _object(answer: Answer) -> Mapping[str, Any]:
     if not isinstance(answer.body, Mapping):
         raise FlatApiError(
             f"expected a JSON object from Flat, got {type(answer.body).__name__}; the call may still have "
             "succeeded: look the object up before retrying",
             status=answer.status,
-            path=path,
+            method=answer.method,
+            path=urlsplit(answer.url).path,
         )
     return answer.body
 
 
-def _count(answer: Answer, path: str) -> int:
+def _count(answer: Answer) -> int:
     """The count answer: an integer per spec; a JSON number such as 12.0, or {"count": 12}, tolerated."""
     body = answer.body
     if isinstance(body, Mapping):
@@ -470,7 +471,7 @@ def _count(answer: Answer, path: str) -> int:
         raise FlatApiError(
             f"expected a user count from Flat, got {answer.body!r:.80}; check base_url",
             status=answer.status,
-            method="GET",
-            path=path,
+            method=answer.method,
+            path=urlsplit(answer.url).path,
         )
     return int(body)

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -19,7 +18,7 @@ import requests
 from requests.auth import AuthBase
 
 from flat_provider import __version__
-from flat_provider.client.budget import BudgetTracker, RateBudget, parse_retry_after, shared_tracker
+from flat_provider.client.budget import BudgetTracker, RateBudget, parse_retry_after
 from flat_provider.client.errors import (
     FlatApiError,
     FlatOutcomeUnknownError,
@@ -58,12 +57,13 @@ class BearerAuth(AuthBase):
 
 @dataclass(frozen=True)
 class Answer:
-    """A successful answer: status, headers, decoded JSON body (None when empty) and the request URL."""
+    """A successful answer: status, headers, decoded JSON body (None when empty), the request URL and method."""
 
     status: int
     headers: Mapping[str, str]
     body: Any
     url: str
+    method: str
 
 
 def check_token(token: str) -> str:
@@ -119,9 +119,9 @@ class FlatSession:
         self._pacing = pacing
         self._sleep = sleep
         self.user_agent = f"{USER_AGENT} {user_agent_suffix}" if user_agent_suffix else USER_AGENT
-        # One budget per token and server in this process: separate clients share it too.
-        digest = hashlib.sha256(self._token.encode()).hexdigest()[:16]
-        self._tracker = tracker or shared_tracker(f"{origin(self.base_url)}|{digest}")
+        # One budget per client, shared by its threads. Not per process: a client must not refuse to
+        # send because of what another client (maybe of an earlier, since reset, server) saw.
+        self._tracker = tracker or BudgetTracker()
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
         self._lock = threading.Lock()
@@ -206,9 +206,8 @@ class FlatSession:
             log.debug("%s %s -> %d in %.1f ms", method, log_path, status, elapsed)
             self._tracker.observe(response.headers)
             if 200 <= status < 300:
-                return Answer(
-                    status, response.headers, self._decode(response, method, log_path), response.url
-                )
+                body = self._decode(response, method, log_path)
+                return Answer(status, response.headers, body, response.url, method)
             body = _json_or_none(response)
             code = body.get("code") if isinstance(body, dict) else None
             if is_rate_limited(status, code if isinstance(code, str) else None, response.headers):
@@ -221,7 +220,7 @@ class FlatSession:
             if status == 404 and method == "DELETE" and ambiguous:
                 # An earlier attempt of this DELETE timed out or failed after sending: it did the job.
                 log.info("%s %s -> 404 on retry: the earlier attempt removed it", method, log_path)
-                return Answer(204, response.headers, None, response.url)
+                return Answer(204, response.headers, None, response.url, method)
             if status >= 500:
                 failures += 1
                 if self._retry.should_retry(method, Failure.SERVER_ERROR, failures):
