@@ -372,12 +372,13 @@ class LocalAirflow:
 
 @contextmanager
 def _signals_raise_keyboard_interrupt() -> Iterator[None]:
-    """SIGTERM/SIGHUP behave like Ctrl-C, so the `with` block's cleanup runs."""
+    """SIGTERM/SIGHUP behave like Ctrl-C, so the cleanup runs. SIGINT too, explicitly: a process started in
+    the background by a non-interactive shell inherits SIGINT as ignored, and Python keeps it that way."""
 
     def handler(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     try:
         yield
     finally:
