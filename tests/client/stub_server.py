@@ -78,13 +78,16 @@ class StubServer:
                     if reply.body is None
                     else json.dumps(reply.body).encode()
                 )
-                self.send_response(reply.status)
-                headers = {"Content-Type": "application/json", **reply.headers}
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.send_response(reply.status)
+                    headers = {"Content-Type": "application/json", **reply.headers}
+                    for key, value in headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up waiting (a timeout test)
 
             do_GET = do_POST = do_PUT = do_DELETE = _handle
 
@@ -93,7 +96,7 @@ class StubServer:
         self.port = self._server.server_address[1]
         self.origin = f"http://127.0.0.1:{self.port}"
         self.base_url = f"{self.origin}/v2"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     def start(self) -> StubServer:
         self._thread.start()
