@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
+from flat_provider.roster.bulk import gc_paused
 from flat_provider.roster.model import Roster, RosterEntry
 from flat_provider.roster.policy import SyncPolicy
 from flat_provider.roster.state import (
@@ -54,10 +55,11 @@ def plan(
             "a roster is required, except to offboard by license expiry "
             "(SyncPolicy(mode='offboard', leavers_from='license_expiry'))"
         )
-    directory = Directory(members_of(current))
-    pending = pending_invitations(invitations or ())
-    builder = _Builder(desired, directory, pending, policy, now or datetime.now(timezone.utc))
-    return builder.build()
+    with gc_paused():
+        directory = Directory(members_of(current))
+        pending = pending_invitations(invitations or ())
+        builder = _Builder(desired, directory, pending, policy, now or datetime.now(timezone.utc))
+        return builder.build()
 
 
 def plan_from_client(

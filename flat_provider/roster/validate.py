@@ -11,6 +11,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
+from flat_provider.roster.bulk import gc_paused
 from flat_provider.roster.model import FlatRole, Roster, RosterEntry, RosterIssue, Severity
 from flat_provider.roster.records import RawRecord
 from flat_provider.roster.roles import RoleMap
@@ -67,6 +68,11 @@ def validate_records(
     items: Iterable[RawRecord | RosterIssue], role_map: RoleMap | None = None, *, source: str = ""
 ) -> Roster:
     roles = role_map or RoleMap()
+    with gc_paused():
+        return _validate_all(items, roles, source)
+
+
+def _validate_all(items: Iterable[RawRecord | RosterIssue], roles: RoleMap, source: str) -> Roster:
     entries: list[RosterEntry] = []
     issues: list[RosterIssue] = []
     rows = 0
