@@ -16,6 +16,8 @@ os.environ["AIRFLOW_HOME"] = _AIRFLOW_HOME
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
+# One fixed Fernet key, so connections written by one airflow process decrypt in the next.
+os.environ.setdefault("AIRFLOW__CORE__FERNET_KEY", "q6Qn5l0s2ZtYbS0yVbqk8rO3F5mX0n9Jc1Tz7WvUe4A=")
 os.environ.setdefault("AIRFLOW__API_AUTH__JWT_SECRET", "flat-provider-tests-" + "x" * 64)
 
 

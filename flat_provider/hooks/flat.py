@@ -7,6 +7,7 @@ DAG author who reads Flat's docs knows the call (``hook.create_organization_user
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
@@ -43,9 +44,8 @@ def _operation(op: Callable[Concatenate[FlatClient, P], R]) -> Callable[Concaten
     def call(hook: FlatHook, *args: P.args, **kwargs: P.kwargs) -> R:
         return op(hook.client, *args, **kwargs)
 
-    call.__name__ = op.__name__
+    functools.update_wrapper(call, op)  # name, docstring and (through __wrapped__) the signature
     call.__qualname__ = f"FlatHook.{op.__name__}"
-    call.__doc__ = op.__doc__
     return call
 
 

@@ -97,8 +97,10 @@ def test_test_connection_bad_token_never_echoes_it(flat_emulator, monkeypatch, c
     assert secret not in caplog.text
 
 
-def test_test_connection_missing_scope(flat_emulator_factory, monkeypatch):
-    with flat_emulator_factory(tokens={"lti-only": ["edu.admin.lti"]}) as emu:
+def test_test_connection_missing_scope(monkeypatch):
+    from flat_provider.emulator import run_emulator
+
+    with run_emulator(tokens={"lti-only": ["edu.admin.lti"]}) as emu:
         _conn_env(monkeypatch, "flat_lti_only", host=emu.base_url, password="lti-only")
         ok, message = FlatHook("flat_lti_only").test_connection()
     assert not ok

@@ -53,8 +53,7 @@ def test_cli_lists_provider_and_adds_a_flat_connection(airflow_db):
         [*AIRFLOW, "providers", "list", "-o", "json"], capture_output=True, text=True, env=env
     )
     assert listed.returncode == 0, listed.stderr
-    payload = listed.stdout[listed.stdout.index("[") :]
-    assert "airflow-provider-flat" in {p["package_name"] for p in json.loads(payload)}
+    assert "airflow-provider-flat" in {p["package_name"] for p in _json_rows(listed.stdout)}
 
     added = subprocess.run(
         [
@@ -73,10 +72,17 @@ def test_cli_lists_provider_and_adds_a_flat_connection(airflow_db):
     )
     assert added.returncode == 0, added.stderr
     shown = subprocess.run(
-        [*AIRFLOW, "connections", "get", "flat_cli_test", "-o", "json"],
+        [*AIRFLOW, "connections", "list", "-o", "json"],
         capture_output=True,
         text=True,
         env=env,
     )
     assert shown.returncode == 0, shown.stderr
-    assert json.loads(shown.stdout[shown.stdout.index("[") :])[0]["conn_type"] == "flat"
+    listed_conns = {row["conn_id"]: row for row in _json_rows(shown.stdout)}
+    assert listed_conns["flat_cli_test"]["conn_type"] == "flat"
+
+
+def _json_rows(stdout: str) -> list[dict[str, str]]:
+    """The JSON table an `airflow ... -o json` command printed (log lines may come before it)."""
+    line = next(line for line in stdout.splitlines() if line.startswith("[{"))
+    return list(json.loads(line))
