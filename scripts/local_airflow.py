@@ -61,6 +61,7 @@ class LocalAirflowSettings:
     emulator_port: int = 8081  # 0 = a free port
     seed_users: int = 200  # used when there is no seed file
     seed_file: Path | None = None  # None = the demo's seed under flat_provider/roster/samples/, if any
+    persist_emulator: bool = False  # keep the emulated organization in <home>/flat-emulator-state.json
     pool_slots: int = 4
     parallelism: int = 4
     startup_timeout: float = 120.0
@@ -68,6 +69,9 @@ class LocalAirflowSettings:
     # Off: only what you trigger runs. On, unpausing a DAG (the Trigger form does) also starts its latest
     # scheduled interval with default params, next to the run you asked for.
     run_schedules: bool = False
+    # A JSON/URI connection for flat_default instead of the emulator (e.g. a real Flat organization); the
+    # emulator then stays reachable as `flat_emulator`.
+    flat_default: str | None = field(default=None, repr=False)
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -144,6 +148,10 @@ class LocalAirflow:
         return self.home / "simple_auth_manager_passwords.json.generated"
 
     @property
+    def emulator_state_file(self) -> Path:
+        return self.home / "flat-emulator-state.json"
+
+    @property
     def logs_dir(self) -> Path:
         return self.home / "logs" / "local"
 
@@ -188,7 +196,8 @@ class LocalAirflow:
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USERNAME}:admin",
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": str(self.settings.dag_refresh_interval),
                 "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(self.settings.run_schedules),
-                "AIRFLOW_CONN_FLAT_DEFAULT": self.conn_json(),
+                "AIRFLOW_CONN_FLAT_DEFAULT": self.settings.flat_default or self.conn_json(),
+                "AIRFLOW_CONN_FLAT_EMULATOR": self.conn_json(),
                 "FLAT_REPORTS_DIR": str(self.home / "flat-reports"),
                 "FLAT_API_POOL_SLOTS": str(self.settings.pool_slots),
                 "PYTHONUNBUFFERED": "1",
@@ -269,6 +278,8 @@ class LocalAirflow:
             argv += ["--seed-file", str(self.seed_file)]
         else:
             argv += ["--seed-users", str(self.settings.seed_users)]
+        if self.settings.persist_emulator:  # loaded at start when present, so restarts keep the org
+            argv += ["--state", str(self.emulator_state_file)]
         self._spawn("flat-emulator", argv)
 
     def _wait_emulator(self) -> None:
@@ -397,7 +408,14 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed-file", type=Path, default=None, help="emulator seed (default: the demo's)")
     parser.add_argument("--pool-slots", type=int, default=4, help="slots of the flat_api pool")
     parser.add_argument("--schedules", action="store_true", help="also run DAGs on their schedules")
-    parser.add_argument("--fresh", action="store_true", help="delete the metadata DB and reports first")
+    parser.add_argument(
+        "--real-flat",
+        action="store_true",
+        help="flat_default from your AIRFLOW_CONN_FLAT_DEFAULT (e.g. a real organization), not the emulator",
+    )
+    parser.add_argument(
+        "--fresh", action="store_true", help="start afresh: delete the metadata DB, reports and emulated org"
+    )
     parser.add_argument("--show-password", action="store_true", help="print the admin password")
     return parser.parse_args(argv)
 
@@ -407,8 +425,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.pool_slots < 1:
         print("--pool-slots must be at least 1", file=sys.stderr)
         return 2
+    flat_default = os.environ.get("AIRFLOW_CONN_FLAT_DEFAULT") if args.real_flat else None
+    if args.real_flat and not flat_default:
+        print(
+            "--real-flat needs AIRFLOW_CONN_FLAT_DEFAULT in the environment, e.g.\n"
+            """  export AIRFLOW_CONN_FLAT_DEFAULT='{"conn_type": "flat", "password": "<token>"}'""",
+            file=sys.stderr,
+        )
+        return 2
     if args.fresh:
-        for stale in (args.home / "airflow.db", args.home / "flat-reports"):
+        for stale in (
+            args.home / "airflow.db",
+            args.home / "flat-reports",
+            args.home / "flat-emulator-state.json",
+        ):
             if stale.is_dir():
                 shutil.rmtree(stale)
             elif stale.exists():
@@ -421,6 +451,8 @@ def main(argv: list[str] | None = None) -> int:
         seed_file=args.seed_file,
         pool_slots=args.pool_slots,
         run_schedules=args.schedules,
+        flat_default=flat_default,
+        persist_emulator=True,
     )
     airflow = LocalAirflow(settings)
     print(f"Starting Airflow in {airflow.home} (logs: {airflow.logs_dir}) ...", flush=True)
@@ -449,11 +481,12 @@ def _print_banner(airflow: LocalAirflow, settings: LocalAirflowSettings, *, show
     creds = airflow.credentials
     password = creds.password if show_password else f"in {airflow.passwords_file} (or --show-password)"
     seed = airflow.seed_file or f"{settings.seed_users} generated users"
+    target = "your AIRFLOW_CONN_FLAT_DEFAULT (--real-flat)" if settings.flat_default else "the emulator"
     print(
         f"\nAirflow      {airflow.url}   (healthy after {airflow.healthy_after or 0:.1f} s)\n"
         f"Login        {creds.username}, password {password}\n"
         f"Flat API     {airflow.emulator_url}   (emulator seeded from {seed}; token {airflow.emulator_token})\n"
-        f"Connection   flat_default -> the emulator (AIRFLOW_CONN_FLAT_DEFAULT)\n"
+        f"Connection   flat_default -> {target}; flat_emulator -> the emulator\n"
         f"Pool         flat_api, {settings.pool_slots} slots\n"
         f"DAGs         {settings.dags_folder}"
         f"  ({'on their schedules and ' if settings.run_schedules else ''}when triggered)\n"
