@@ -59,11 +59,10 @@ def emu(scoped_emulator: EmulatorServer, caplog: pytest.LogCaptureFixture) -> It
 
 
 def _assert_clean(error: FlatApiError) -> None:
-    """No token anywhere in the error, and a next step for the reader."""
+    """No token anywhere in the error (the next step it gives is checked by each test)."""
     for text in (str(error), repr(error), error.message):
         for secret in SECRETS:
             assert secret not in text
-    assert error.hint and error.hint.rstrip(".") in str(error) or isinstance(error, FlatPermissionError)
 
 
 def test_401_wrong_token(emu: EmulatorServer) -> None:
@@ -257,7 +256,7 @@ def test_errors_survive_pickling_with_their_fields() -> None:
     error = FlatRateLimitError(
         "spent", reset_at=123.0, status=403, code="API_RATE_LIMIT_EXCEEDED", path="/v2/x"
     )
-    copy = pickle.loads(pickle.dumps(error))
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
     assert type(copy) is FlatRateLimitError
     assert (copy.reset_at, copy.status, copy.code, copy.path) == (
         123.0,
