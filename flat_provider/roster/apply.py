@@ -49,15 +49,15 @@ OUTCOMES: tuple[Outcome, ...] = ("done", "already_done", "failed", "skipped")
 # (Outcome-unknown POSTs are transport errors too, but creates and invitations reconcile them first.)
 _FATAL = (FlatAuthenticationError, FlatPermissionError, FlatRateLimitError, FlatTransportError)
 _RECONCILE_ATTEMPTS = 3
-_RECONCILE_WAIT = 1.0  # seconds, doubled per attempt: a slow POST may land a moment after we look
+_RECONCILE_WAIT = 1.0
+LOOKUP_PAGE_SIZE = 100  # seconds, doubled per attempt: a slow POST may land a moment after we look
 
 
 class RosterClient(Protocol):
     """The part of ``FlatClient`` (or ``FlatHook``) that applying a plan uses."""
 
-    def iter_organization_users(self, *, limit: int | None = ...) -> Iterator[Any]: ...
+    def iter_organization_users(self, *, q: str | None = ..., limit: int | None = ...) -> Iterator[Any]: ...
     def iter_organization_invitations(self, *, limit: int | None = ...) -> Iterator[Any]: ...
-    def list_organization_users(self, *, q: str | None = ..., limit: int | None = ...) -> Any: ...
     def create_organization_user(
         self,
         *,
@@ -406,18 +406,17 @@ class _Runner:
         )
 
     def _look_up(self, action: Action, wait: float = 0.0) -> Member | None:
-        """The account made by this action, searched by username then email (exact match on the results)."""
+        """The account made by this action: Flat's ``q`` search (a substring match) by email, the most
+        selective, then by username; only an exact match counts. Pages are read until one is found."""
         if wait:
             self.sleep(wait)
-        for term in (action.username, action.email):
+        for term in (action.email, action.username):
             if not term:
                 continue
-            page = self.client.list_organization_users(q=term, limit=100)
-            for user in getattr(page, "items", page):
+            wanted = term.lower()
+            for user in self.client.iter_organization_users(q=term, limit=LOOKUP_PAGE_SIZE):
                 member = Member.of(user)
-                if member.username.lower() == term.lower() or (
-                    member.email_key and member.email_key == term.lower()
-                ):
+                if member.email_key == wanted or member.username.lower() == wanted:
                     return member
         return None
 
