@@ -19,7 +19,7 @@ from airflow_ui import (
 )
 
 from flat_provider.roster.samples import sample_path
-from scripts.local_airflow import REPO, LocalAirflow
+from scripts.local_airflow import LocalAirflow
 
 DAG_ID = "flat_term_start_onboarding"
 NEW_STUDENTS = [
@@ -50,7 +50,7 @@ def emulator_state(airflow: LocalAirflow) -> dict[str, Any]:
 def test_trigger_form_onboards_the_roster(
     page: Any, local_airflow: LocalAirflow, roster: Path, screenshots: Path
 ) -> None:
-    if not any(DAG_ID in path.read_text() for path in (REPO / "dags").glob("*.py")):
+    if not any(DAG_ID in path.read_text() for path in local_airflow.settings.dags_folder.glob("*.py")):
         pytest.fail(f"dags/ has no DAG {DAG_ID!r} (docs/contracts.md, 'Sample DAGs')")
     api = local_airflow.api()
     local_airflow.wait_for_dag(DAG_ID, session=api)
