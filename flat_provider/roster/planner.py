@@ -58,7 +58,10 @@ def plan(
     with gc_paused():
         directory = Directory(members_of(current))
         pending = pending_invitations(invitations or ())
-        builder = _Builder(desired, directory, pending, policy, now or datetime.now(timezone.utc))
+        now = now or datetime.now(timezone.utc)
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=timezone.utc)  # Flat's dates are UTC
+        builder = _Builder(desired, directory, pending, policy, now)
         return builder.build()
 
 

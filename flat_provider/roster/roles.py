@@ -33,6 +33,9 @@ DEFAULT_ROLE_MAP: Mapping[str, FlatRole | None] = {
 }
 
 
+_IMPLICIT: Mapping[str, FlatRole] = {"user": "user", "teacher": "teacher", "admin": "admin"}
+
+
 @dataclass(frozen=True, slots=True)
 class RoleDecision:
     role: FlatRole | None
@@ -59,6 +62,8 @@ class RoleMap:
     def decide(self, value: str) -> RoleDecision:
         key = value.strip().lower()
         if key not in self._table:
+            if key in _IMPLICIT:  # Flat's own names always mean themselves (not accountAdmin: too strong)
+                return RoleDecision(_IMPLICIT[key])
             return RoleDecision(None, f"unknown role {value!r}", unknown=True)
         role = self._table[key]
         if role is None:

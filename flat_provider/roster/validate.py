@@ -206,7 +206,10 @@ def _drop_duplicates(entries: list[RosterEntry], file: str) -> tuple[list[Roster
         for positions in groups.values():
             if len(positions) < 2:
                 continue
-            positions.sort(key=lambda p: entries[p].line or 0)
+            # The one kept does not depend on row order (emails may differ in case only).
+            positions.sort(
+                key=lambda p: (entries[p].email or "", entries[p].username or "", entries[p].line or 0)
+            )
             contents = {_content(entries[p]) for p in positions}
             if len(contents) == 1:
                 for p in positions[1:]:
