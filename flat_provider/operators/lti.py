@@ -53,9 +53,7 @@ def undo_after_failed_delivery(error: SecretDeliveryError, noun: str, pair_id: s
             f"{error} The new {noun} ({pair_id}) was NOT delivered and could not be revoked "
             f"({type(err).__name__}): revoke it in Flat by hand."
         )
-    return SecretDeliveryError(
-        f"{error} The undelivered new {noun} {pair_id} was revoked; nothing else changed."
-    )
+    return SecretDeliveryError(f"{error} Revoked the undelivered new {noun} ({pair_id}); nothing else changed.")
 
 
 class CreateLtiCredentialsOperator(FlatBaseOperator):

@@ -14,6 +14,7 @@ import json
 import os
 import secrets
 import sys
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -96,8 +97,21 @@ def _console_to(path: Path) -> Iterator[None]:
             os.close(saved[1])
 
 
+def _drain(server: EmulatorServer, since: int, limit: float = 30.0) -> None:
+    """Wait until every fault injected during the run has been answered and logged: a slow POST is
+    logged when its late answer is sent, possibly after the task that sent it has finished."""
+    deadline = time.monotonic() + limit
+    while True:
+        logged = sum(1 for r in server.backend.request_log.records(since=since) if r.fault)
+        if logged >= server.runtime.faults.injected:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{server.runtime.faults.injected - logged} faulty requests never completed")
+        time.sleep(0.05)
+
+
 def _emulator_state(server: EmulatorServer, since: int) -> dict[str, Any]:
-    """The emulator's data now, and the requests served from index ``since`` on (this run's)."""
+    """The emulator's data now, and the requests numbered after ``since`` (this run's)."""
     backend = server.backend
     with backend.lock:
         users = {
@@ -124,7 +138,9 @@ def _emulator_state(server: EmulatorServer, since: int) -> dict[str, Any]:
             for config in backend.lti.all()
         }
         former = {user_id: user.username for user_id, user in backend.former_users.items()}
-    requests = [(r.method, r.path, r.status, r.fault) for r in server.requests[since:]]
+    requests = [
+        (r.method, r.path, r.status, r.fault) for r in server.backend.request_log.records(since=since)
+    ]
     return {"users": users, "invitations": invitations, "lti": lti, "former": former, "requests": requests}
 
 
@@ -208,18 +224,18 @@ RUN_CONFS: dict[str, dict[str, Any]] = {
         "dry_run": True,
     },
     "flat_ops_rotation_failure": {"name": "Failing Rotation", "lms": "canvas"},
-    "flat_ops_connection_delivery": {"name": "Sakai via Connection", "conn_id": "flat_lti_sakai"},
     "flat_ops_retry": {
         "username": "retry.user",
         "email": "retry.user@school.example",
         "other_username": "lost.answer",
     },
+    "flat_ops_connection_delivery": {"name": "Sakai via Connection", "conn_id": "flat_lti_sakai"},
 }
 
-# Faults set just for one DAG's run: every POST creating a user is applied, then answered after 3 s.
+# Faults set just for one DAG's run: every POST creating a user is applied, then answered after 2 s.
 RUN_FAULTS: dict[str, FaultConfig] = {
     "flat_ops_retry": FaultConfig(
-        slow_post_rate=1.0, slow_post_delay=3.0, methods=("POST",), path_pattern=r"/organizations/users$"
+        slow_post_rate=1.0, slow_post_delay=2.0, methods=("POST",), path_pattern=r"/organizations/users$"
     ),
 }
 
@@ -281,11 +297,12 @@ def run_all(tmp: Path) -> Iterator[OperatorRuns]:
                 run_conf = {**conf, "secrets_dir": str(tmp / "secrets"), "out_dir": str(tmp / "out")}
                 log_path = tmp / f"{dag_id}.log"
                 server.set_faults(RUN_FAULTS.get(dag_id))
-                since = len(server.requests)
+                since = server.request_count
                 with warnings.catch_warnings(), _run_env(dag_id), _console_to(log_path):
                     warnings.filterwarnings("ignore", message=".*starlette.*")
                     warnings.filterwarnings("ignore", category=DeprecationWarning)
                     dag_run = dag.test(run_conf=run_conf)
+                _drain(server, since)
                 server.clear_faults()
                 states, tries, xcoms, rendered = _records(dag_id, dag_run.run_id)
                 runs[dag_id] = DagRunRecord(

@@ -151,7 +151,7 @@ with DAG("flat_ops_users", schedule=None, start_date=START, catchup=False) as us
         convert_to_individual=True,
     )
     create >> skip >> update_by_create >> duplicate
-    update_by_create >> update >> update_noop >> [signin, token, list_small]
+    update_by_create >> update >> update_noop >> [signin, token, list_small, count, list_csv]
     [signin, token, list_small, count, list_csv] >> remove >> remove_again
 
 
