@@ -258,3 +258,24 @@ def test_a_spent_rate_limit_stops_the_apply_and_a_rerun_finishes(emulator: Emula
         rerun = apply_plan(the_plan, client)
     assert rerun.counts()["already_done"] == 3 and rerun.counts()["done"] == 5
     assert len(org_users(emulator)) == 8
+
+
+def test_passwords_are_made_at_apply_time_and_never_logged_or_reported(
+    emulator: EmulatorServer, client: FlatClient, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    made: list[str] = []
+
+    def password() -> str:
+        made.append(f"pw-{len(made)}-Zq8vK2mN")
+        return made[-1]
+
+    desired = Roster([RosterEntry(f"pw{n}@s.org", "P", f"W{n}", "user") for n in range(3)])
+    the_plan = plan_from_client(desired, client, SyncPolicy(mode="onboard"))
+    assert "password" not in the_plan.to_json().lower()
+    with caplog.at_level(logging.DEBUG):
+        result = apply_plan(the_plan, client, password_factory=password)
+        files = write_report(tmp_path, the_plan, result)
+    assert len(made) == 3 and all(u.password_hash for u in org_users(emulator))  # sent, and set
+    seen = caplog.text + repr(result) + json.dumps(result.to_dict())
+    seen += Path(files.users_csv).read_text() + Path(files.summary_json).read_text()
+    assert not any(pw in seen for pw in made)
