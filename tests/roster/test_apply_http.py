@@ -37,7 +37,9 @@ from .support import Crash, CrashAfter, org_users
 
 @pytest.fixture
 def emulator(flat_emulator: EmulatorServer) -> EmulatorServer:
-    flat_emulator.set_rate_limit(None)  # pacing is not what these tests are about
+    """An empty organization (whatever the session's seed), no rate limit (pacing is not tested here)."""
+    flat_emulator.backend.clear()
+    flat_emulator.set_rate_limit(None)
     return flat_emulator
 
 
