@@ -16,9 +16,13 @@ COPY --chown=airflow:0 flat_provider /opt/flat-provider/flat_provider
 RUN pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" /opt/flat-provider
 
 # Fail the build, not the first DAG run, if Airflow cannot see the provider or the emulator command is missing.
-RUN python -c "from airflow.providers_manager import ProvidersManager as P; \
-assert 'flat' in P().hooks, 'airflow-provider-flat is installed but Airflow does not list the flat connection type'" \
- && command -v flat-emulator
+# A throw-away AIRFLOW_HOME: loading Airflow writes an airflow.cfg (with generated keys) that must not ship.
+RUN export AIRFLOW_HOME=/tmp/provider-check \
+ && python -c "from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime as P; \
+hook = P().hooks.get('flat'); \
+assert hook and hook.package_name == 'airflow-provider-flat', 'Airflow does not list the flat connection type'" \
+ && command -v flat-emulator \
+ && rm -rf /tmp/provider-check
 
 # Reports and the emulator's saved state live here; the compose file mounts named volumes on both, and a
 # new named volume inherits the image directory's owner (airflow), so the non-root services can write.

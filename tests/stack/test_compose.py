@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -161,7 +162,7 @@ def test_dockerfile_installs_the_provider_from_the_checkout() -> None:
     )
     assert any(i.startswith("RUN pip install") and i.endswith("/opt/flat-provider") for i in instructions)
     # The build itself fails if Airflow cannot see the `flat` connection type.
-    assert "'flat' in P().hooks" in dockerfile
+    assert "hook = P().hooks.get('flat')" in dockerfile
 
 
 def test_image_airflow_version_matches_the_test_lock() -> None:
@@ -311,3 +312,19 @@ def test_init_script_rejects_a_bad_pool_size() -> None:
     )
     assert result.returncode == 2
     assert "FLAT_API_POOL_SLOTS must be a positive integer" in result.stderr
+
+
+def test_dockerfile_self_check_passes_where_the_provider_is_installed(tmp_path: Path) -> None:
+    """The image build's own check, run here against this venv's Airflow (same version as the image)."""
+    dockerfile = (REPO / "Dockerfile").read_text()
+    block = re.search(r"^RUN (export AIRFLOW_HOME=.*?rm -rf \S+)$", dockerfile, re.M | re.S)
+    assert block, "the Dockerfile's provider self-check is gone"
+    script = block.group(1).replace("/tmp/provider-check", str(tmp_path / "provider-check"))
+    venv_bin = Path(sys.executable).parent
+    env = {"PATH": f"{venv_bin}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    result = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("flat-emulator")
+    assert not (tmp_path / "provider-check").exists(), "the throw-away AIRFLOW_HOME must be removed"
