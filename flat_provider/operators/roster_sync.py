@@ -107,6 +107,10 @@ class PlanRosterSyncOperator(FlatBaseOperator):
         folder = storage_path(self.report_dir)
         write_plan(folder, plan, violations)
         self.log.info("Plan %s: %s", plan.short_digest, plan.summary())
+        # For the approval page: counts, guards, the first actions by name and email. No secrets.
+        context["ti"].xcom_push(
+            key="review_markdown", value=review_markdown(plan, violations, self.report_dir)
+        )
         for violation in violations:
             self.log.warning("Guard tripped: %s", violation.message)
         return {
@@ -318,6 +322,15 @@ def batch_indexes(plan_info: dict[str, Any], batch_size: int) -> list[int]:
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, not {batch_size}")
     return list(range(math.ceil(int(plan_info["writes"]) / batch_size)))
+
+
+def review_markdown(plan: Plan, violations: Sequence[Any], report_dir: str) -> str:
+    from flat_provider.roster import plan_markdown
+
+    return (
+        plan_markdown(plan, violations)
+        + f"\nFull plan and per-user report: `{report_dir}` (`plan.json`, `users.csv`, `summary.json`).\n"
+    )
 
 
 def write_plan(folder: StoragePath, plan: Plan, violations: Sequence[Any]) -> None:

@@ -1,0 +1,122 @@
+"""The task graph every roster sync DAG shares: plan -> gate -> [approve] -> batches -> apply[n] -> report.
+
+DAG files stay thin compositions: they declare Params and call :func:`roster_sync_tasks` inside their
+``with DAG(...)`` block. The DAG must set ``render_template_as_native_obj=True`` so templated arguments
+arrive as booleans, numbers and dicts, not their text.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+from airflow.sdk import task
+
+from flat_provider.operators.roster_sync import (
+    ApplyRosterSyncOperator,
+    PlanRosterSyncOperator,
+    RosterSyncReportOperator,
+    batch_indexes,
+)
+
+PLAN = "plan"
+GATE = "gate"
+APPROVE = "approve"
+BATCHES = "batches"
+APPLY = "apply"
+REPORT = "report"
+
+# Concurrent Flat work across workers is bounded by this pool (the compose stack creates it).
+FLAT_POOL = os.environ.get("FLAT_POOL", "default_pool")
+
+_PLAN_INFO = "ti.xcom_pull(task_ids='plan')"
+_REJECTED = "((ti.xcom_pull(task_ids='approve') or {}).get('chosen_options') or []) == ['Reject']"
+
+
+def choose_path(plan_info: dict[str, Any], *, dry_run: bool, review: bool, ask_approval: bool) -> str:
+    """Which task follows the plan: the report (dry run, nothing to do, blocked), approval, or the apply."""
+    blocked = bool(plan_info.get("violations")) and not plan_info.get("confirmed")
+    if dry_run or not plan_info.get("writes"):
+        return REPORT
+    if blocked:
+        return APPROVE if ask_approval else REPORT
+    return APPROVE if review else BATCHES
+
+
+def roster_sync_tasks(
+    *,
+    roster_path: str,
+    roster_format: str,
+    policy: dict[str, Any],
+    report_dir: str,
+    dry_run: str,
+    review: str = "{{ params.review }}",
+    ask_approval: str = "{{ params.ask_approval }}",
+    confirm_removals: str = "{{ params.confirm_removals }}",
+    create_signin_links: str | bool = False,
+    batch_size: str | int = "{{ params.batch_size }}",
+    approval_timeout: timedelta = timedelta(hours=24),
+    flat_conn_id: str = "flat_default",
+) -> dict[str, Any]:
+    """Add the roster sync tasks to the DAG being defined; returns them by task id."""
+    from airflow.providers.standard.operators.hitl import ApprovalOperator
+
+    plan = PlanRosterSyncOperator(
+        task_id=PLAN,
+        flat_conn_id=flat_conn_id,
+        roster_path=roster_path,
+        roster_format=roster_format,
+        policy=policy,
+        confirm_removals=confirm_removals,
+        report_dir=report_dir,
+        pool=FLAT_POOL,
+    )
+
+    @task.branch(task_id=GATE)
+    def gate(plan_info: dict[str, Any], dry_run: Any, review: Any, ask_approval: Any) -> str:
+        return choose_path(
+            plan_info, dry_run=bool(dry_run), review=bool(review), ask_approval=bool(ask_approval)
+        )
+
+    plan_info: Any = plan.output  # an XComArg, resolved to the plan's summary at run time
+    gate_task = gate(plan_info, dry_run, review, ask_approval)
+
+    approve = ApprovalOperator(
+        task_id=APPROVE,
+        subject="Apply roster plan {{ ti.xcom_pull(task_ids='plan')['short_digest'] }} to Flat?",
+        body="{{ ti.xcom_pull(task_ids='plan', key='review_markdown') }}",
+        defaults="Reject",  # no answer before the timeout means no
+        response_timeout=approval_timeout,
+    )
+
+    @task(task_id=BATCHES, trigger_rule="none_failed_min_one_success")
+    def batches(plan_info: dict[str, Any], batch_size: Any) -> list[int]:
+        return batch_indexes(plan_info, int(batch_size))
+
+    batch_list = batches(plan_info, batch_size)
+
+    apply = ApplyRosterSyncOperator.partial(
+        task_id=APPLY,
+        flat_conn_id=flat_conn_id,
+        plan_path="{{ " + _PLAN_INFO + "['plan_path'] }}",
+        expected_digest="{{ " + _PLAN_INFO + "['digest'] }}",
+        batch_size=batch_size,
+        create_signin_links=create_signin_links,
+        pool=FLAT_POOL,
+    ).expand(batch_index=batch_list)
+
+    report = RosterSyncReportOperator(
+        task_id=REPORT,
+        flat_conn_id=flat_conn_id,
+        trigger_rule="all_done",
+        plan_path=report_dir.rstrip("/") + "/plan.json",
+        plan_info="{{ " + _PLAN_INFO + " }}",
+        is_dry_run=dry_run,
+        rejected="{{ " + _REJECTED + " }}",
+    )
+
+    gate_task >> [approve, batch_list, report]
+    approve >> batch_list
+    apply >> report
+    return {PLAN: plan, GATE: gate_task, APPROVE: approve, BATCHES: batch_list, APPLY: apply, REPORT: report}
