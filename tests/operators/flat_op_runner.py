@@ -266,7 +266,8 @@ def _run_env(dag_id: str) -> Iterator[None]:
 
 @contextlib.contextmanager
 def run_all(tmp: Path) -> Iterator[OperatorRuns]:
-    """Start the emulator, seed it, run every DAG; yield the record; stop everything."""
+    """Start the emulator, seed it, run every DAG (with the environment they need, restored afterwards);
+    yield the record; stop the emulator."""
     api_token = "flat-test-admin-" + secrets.token_hex(16)
     config = EmulatorConfig(
         tokens=(TokenSpec(token=api_token, scopes=("edu.admin",)),), seed_users=40, rate_limit=None
@@ -315,7 +316,8 @@ def run_all(tmp: Path) -> Iterator[OperatorRuns]:
                     log=log_path.read_text(encoding="utf-8", errors="replace"),
                     emulator=_emulator_state(server, since),
                 )
-            yield OperatorRuns(server=server, tmp=tmp, runs=runs, seeded=seeded)
         finally:
+            # The environment is the runs' only: later tests in the session see their own.
             patch.undo()
             sys.modules.pop("flat_operator_dags", None)
+        yield OperatorRuns(server=server, tmp=tmp, runs=runs, seeded=seeded)
