@@ -224,7 +224,7 @@ class ApiAccessToken(FlatModel):
 
 @dataclass(frozen=True, kw_only=True)
 class OrganizationInvitation(FlatModel):
-    id: str | None = None
+    id: str = ""  # optional in the spec, always there in practice: "" when missing
     organization: str | None = None
     organization_role: str | None = None
     # The enrollment code (and the join URL carrying it) lets anyone join the organization.
@@ -240,7 +240,7 @@ class OrganizationInvitation(FlatModel):
     def from_json(cls, data: Any) -> OrganizationInvitation:
         raw = _mapping(data)
         return cls(
-            id=_str(raw.get("id")),
+            id=_str(raw.get("id")) or "",
             organization=_str(raw.get("organization")),
             organization_role=_str(raw.get("organizationRole")),
             custom_code=_str(raw.get("customCode")),
@@ -256,7 +256,7 @@ class OrganizationInvitation(FlatModel):
 
 @dataclass(frozen=True, kw_only=True)
 class LtiCredentials(FlatModel):
-    id: str | None = None
+    id: str = ""  # optional in the spec, always there in practice: "" when missing
     name: str | None = None
     lms: str | None = None
     organization: str | None = None
@@ -271,7 +271,7 @@ class LtiCredentials(FlatModel):
     def from_json(cls, data: Any) -> LtiCredentials:
         raw = _mapping(data)
         return cls(
-            id=_str(raw.get("id")),
+            id=_str(raw.get("id")) or "",
             name=_str(raw.get("name")),
             lms=_str(raw.get("lms")),
             organization=_str(raw.get("organization")),

@@ -22,7 +22,6 @@ from flat_provider.client.budget import BudgetTracker, RateBudget, parse_retry_a
 from flat_provider.client.errors import (
     FlatApiError,
     FlatOutcomeUnknownError,
-    FlatRateLimitError,
     FlatTransportError,
     error_from_response,
     is_rate_limited,
@@ -233,7 +232,7 @@ class FlatSession:
             raise self._error(response, body, method, log_path)
 
     def _error(self, response: requests.Response, body: Any, method: str, path: str) -> FlatApiError:
-        error = error_from_response(
+        return error_from_response(
             response.status_code,
             body,
             response.headers,
@@ -243,9 +242,6 @@ class FlatSession:
             secrets=(self._token,),
             reset_at=self._tracker.snapshot().reset_at,
         )
-        if isinstance(error, FlatRateLimitError):
-            error.reset_at = self._tracker.snapshot().reset_at
-        return error
 
     def _decode(self, response: requests.Response, method: str, path: str) -> Any:
         if response.status_code == 204 or not response.content.strip():

@@ -74,7 +74,7 @@ def test_missing_and_mistyped_fields_become_none() -> None:
     assert (user.username, user.license, user.last_activity_date, user.groups) == (None, None, None, ())
     assert UserDetailsAdmin.from_json({}).id == ""
     invitation = OrganizationInvitation.from_json({"customCode": None, "organizationRole": "teacher"})
-    assert invitation.custom_code is None and invitation.id is None
+    assert invitation.custom_code is None and invitation.id == ""
 
 
 def test_models_are_frozen_and_keyword_only() -> None:
