@@ -69,17 +69,36 @@ def spec_validator() -> SpecValidator:
     return SpecValidator()
 
 
-@pytest.fixture
-def http(spec_validator: SpecValidator) -> Iterator[requests.Session]:
-    """A requests session; every response of a Flat path is validated against the spec."""
+def validated_session(validator: SpecValidator) -> requests.Session:
     session = requests.Session()
 
     def validate(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        spec_validator.validate(response)
+        validator.validate(response)
 
     session.hooks["response"].append(validate)
+    return session
+
+
+@pytest.fixture
+def http(spec_validator: SpecValidator) -> Iterator[requests.Session]:
+    """A requests session; every response of a Flat path is validated against the spec."""
+    session = validated_session(spec_validator)
     yield session
     session.close()
+
+
+@pytest.fixture
+def new_session(spec_validator: SpecValidator) -> Iterator[Callable[[], requests.Session]]:
+    """More validating sessions (one per thread: requests sessions are not thread-safe)."""
+    sessions: list[requests.Session] = []
+
+    def build() -> requests.Session:
+        sessions.append(validated_session(spec_validator))
+        return sessions[-1]
+
+    yield build
+    for session in sessions:
+        session.close()
 
 
 class Api:
