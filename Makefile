@@ -22,8 +22,8 @@ $(STAMP): requirements/test.txt pyproject.toml
 venv: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check flat_provider tests bench dags
-	$(BIN)/ruff format --check flat_provider tests bench dags
+	$(BIN)/ruff check flat_provider tests bench dags demo
+	$(BIN)/ruff format --check flat_provider tests bench dags demo
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -34,7 +34,7 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 demo: $(STAMP)
-	$(BIN)/python -m flat_provider.demo
+	$(BIN)/python demo/run_demo.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

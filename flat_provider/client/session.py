@@ -32,7 +32,7 @@ from flat_provider.client.urls import normalize_base_url, origin
 
 log = logging.getLogger("flat_provider.client")
 
-PROJECT_URL = "https://github.com/airflow-provider-flat/airflow-provider-flat"
+PROJECT_URL = "https://pypi.org/project/airflow-provider-flat/"
 USER_AGENT = f"airflow-provider-flat/{__version__} (+{PROJECT_URL})"
 
 # A server that keeps refusing for rate limit without ever letting a request through is broken;
