@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flat_provider.roster import ColumnMapping, RosterFormatError, read_roster
 
@@ -245,3 +249,39 @@ def test_rows_are_streamed_not_loaded_whole(tmp_path: Path) -> None:
     assert len(roster.entries) == rows and not roster.issues
     # What stays is the entries and the duplicate-check indexes (~0.5 KB a row at the peak), not the file.
     assert peak < rows * 1024
+
+
+names = st.text(
+    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters="\x85"),
+    min_size=1,
+    max_size=20,
+).filter(lambda s: s.strip() == s and s.strip())
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(names, names, st.sampled_from(["student", "teacher", "Administrator"])), max_size=15
+    ),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+    bom=st.booleans(),
+    crlf=st.booleans(),
+)
+def test_any_well_formed_file_reads_back_exactly(
+    tmp_path_factory: pytest.TempPathFactory,
+    rows: list[tuple[str, str, str]],
+    delimiter: str,
+    bom: bool,
+    crlf: bool,
+) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n" if crlf else "\n")
+    writer.writerow(["Email", "First Name", "Last Name", "Role"])
+    for n, (first, last, role) in enumerate(rows):
+        writer.writerow([f"person{n}@school.org", first, last, role])
+    path = tmp_path_factory.mktemp("prop") / "r.csv"
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + buffer.getvalue().encode())
+    roster = read_roster(path)
+    expected = [(first, last) for first, last, _ in rows if len(first) <= 60 and len(last) <= 60]
+    assert [(e.firstname, e.lastname) for e in roster.entries] == expected
+    assert [e.line for e in roster.entries] == [n + 2 for n in range(len(rows))]
