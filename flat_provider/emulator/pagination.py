@@ -81,6 +81,9 @@ def _scan(
     resolve: Callable[[str], T | None],
     keep: Callable[[T], bool] | None,
 ) -> Iterator[tuple[Entry, T]]:
+    if keep is None:  # no filter: walk slices of the index instead of one entry at a time
+        yield from _scan_unfiltered(index, start, step, resolve)
+        return
     position = start
     size = len(index)
     while 0 <= position < size:
@@ -131,6 +134,23 @@ def walk(
         anchor = page[0][0] if page else after.entry
         previous = cursor(anchor) if exists(anchor, forward=False) else None
     return PageWindow([item for _, item in page], following, previous)
+
+
+def _scan_unfiltered(
+    index: list[Entry], start: int, step: int, resolve: Callable[[str], T | None]
+) -> Iterator[tuple[Entry, T]]:
+    chunk = 256
+    while 0 <= start < len(index):
+        if step == 1:
+            entries = index[start : start + chunk]
+            start += chunk
+        else:
+            entries = index[max(0, start - chunk + 1) : start + 1][::-1]
+            start -= chunk
+        for entry in entries:
+            item = resolve(entry[1])
+            if item is not None:
+                yield entry, item
 
 
 def _take(iterator: Iterator[tuple[Entry, T]], count: int) -> list[tuple[Entry, T]]:

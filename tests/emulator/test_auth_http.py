@@ -6,11 +6,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from conftest import Api
 
 from flat_provider.emulator.config import TokenSpec
 from flat_provider.emulator.server import EmulatorServer
 from flat_provider.emulator.spec import Operation, operations
+from tests.emulator.emulator_http import Api
 
 TOKENS = (
     TokenSpec("admin-token", ("edu.admin",), "admin"),

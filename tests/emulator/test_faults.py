@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytest
 import requests
-from conftest import Api
 
 from flat_provider.emulator.faults import FaultConfig, FaultInjector
+from tests.emulator.emulator_http import Api
 
 USER = {"username": "ada", "password": "secret-pw"}
 

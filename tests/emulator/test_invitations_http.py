@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conftest import Api
-
 from flat_provider.emulator.server import EmulatorServer
+from tests.emulator.emulator_http import Api
 
 
 def test_invitation_for_a_new_email(api: Api) -> None:

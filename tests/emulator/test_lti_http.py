@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Api
+
+from tests.emulator.emulator_http import Api
 
 
 def create(api: Api, body: dict[str, Any]) -> dict[str, Any]:

@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytest
 import requests
-from conftest import Api
 
 from flat_provider.emulator.seed import seed_generated
+from tests.emulator.emulator_http import Api
 
 
 def seed(api: Api, count: int) -> None:

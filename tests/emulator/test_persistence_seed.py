@@ -8,12 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Api
 
 from flat_provider.emulator.backend import OrgBackend
 from flat_provider.emulator.config import EmulatorConfig
 from flat_provider.emulator.seed import generate_users, seed_generated
 from flat_provider.emulator.server import EmulatorServer
+from tests.emulator.emulator_http import Api
 
 
 def test_state_survives_a_restart(

@@ -6,11 +6,11 @@ import time
 from collections.abc import Callable
 
 import pytest
-from conftest import Api
 
 from flat_provider.emulator.config import TokenSpec
 from flat_provider.emulator.ratelimit import RateLimiter
 from flat_provider.emulator.server import EmulatorServer
+from tests.emulator.emulator_http import Api
 
 
 def test_headers_on_every_answer(api: Api) -> None:

@@ -6,11 +6,11 @@ import json
 
 import pytest
 import requests
-from conftest import SHARED_SPEC, Api, SpecValidator
 from openapi_core.validation.response.exceptions import InvalidData
 from openapi_spec_validator import validate
 
 from flat_provider.emulator.spec import SPEC_PATH, load_spec, operations
+from tests.emulator.emulator_http import SHARED_SPEC, Api, SpecValidator
 
 
 def test_packaged_spec_is_valid_and_matches_the_shared_contract() -> None:

@@ -9,13 +9,13 @@ from collections.abc import Callable
 
 import pytest
 import requests
-from conftest import Api, SpecValidator
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 from openapi_core.validation.response.exceptions import InvalidData
 
 from flat_provider.emulator.server import EmulatorServer
 from flat_provider.emulator.spec import spec_for_server
+from tests.emulator.emulator_http import Api, SpecValidator
 
 
 def test_create_returns_200_with_the_admin_view(api: Api) -> None:
