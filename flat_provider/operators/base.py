@@ -85,3 +85,22 @@ def permanent_failure(message: str) -> Exception:
     except ImportError:  # Airflow 3.1 keeps it in airflow.exceptions
         from airflow.exceptions import AirflowFailException  # type: ignore[no-redef]
     return AirflowFailException(message)
+
+
+def as_flag(value: Any) -> bool:
+    """A boolean argument, also when a template rendered it as text ("True", "false", "1")."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in {"true", "1", "yes", "on"}:
+            return True
+        if text in {"false", "0", "no", "off", ""}:
+            return False
+        raise ValueError(f"Expected a boolean, got {value!r}.")
+    return bool(value)
+
+
+def as_list(value: str | Sequence[str]) -> list[str]:
+    """A list argument; a comma-separated string (what a template renders) is split."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return [str(item) for item in value]

@@ -98,7 +98,10 @@ def default_secrets_dir() -> Path:
 
 def _airflow_config(section: str, key: str) -> str | None:
     try:
-        from airflow.configuration import conf
+        try:
+            from airflow.sdk.configuration import conf
+        except ImportError:  # Airflow 3.1: the task SDK has no config module of its own
+            from airflow.configuration import conf
 
         value = conf.get(section, key, fallback=None)
     except Exception:  # config unavailable (a plain script): the defaults apply

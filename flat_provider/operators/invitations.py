@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from flat_provider.hooks.masking import mask_secret
 from flat_provider.operators.base import (
     FlatBaseOperator,
+    as_flag,
     is_templated,
     permanent_failure,
     require_choice,
@@ -27,7 +28,6 @@ from flat_provider.operators.delivery import (
     to_destination,
 )
 from flat_provider.operators.listing import FlatListingOperator
-from flat_provider.operators.users import _flag
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -179,7 +179,7 @@ class RemoveOrgInvitationOperator(FlatBaseOperator):
         try:
             self.hook.remove_organization_invitation(invitation)
         except FlatNotFoundError:
-            if not _flag(self.missing_ok):
+            if not as_flag(self.missing_ok):
                 raise permanent_failure(
                     f"No invitation {invitation!r} in the organization. Set missing_ok=True to accept that."
                 ) from None
@@ -222,7 +222,7 @@ class ListOrgInvitationsOperator(FlatListingOperator):
             require_choice(type(self).__name__, "role", role, INVITATION_ROLES)
         # Flat's list filter has no accountAdmin value: filter that one on our side.
         server_role = role if role in ("teacher", "admin") else None
-        keep_links = _flag(self.include_join_links)
+        keep_links = as_flag(self.include_join_links)
         for invitation in self.hook.iter_organization_invitations(role=server_role):
             if role is not None and invitation.organization_role != role:
                 continue

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from flat_provider.hooks.masking import mask_secret
 from flat_provider.operators.base import (
     FlatBaseOperator,
+    as_flag,
     is_templated,
     permanent_failure,
     require_choice,
@@ -28,7 +29,6 @@ from flat_provider.operators.delivery import (
     to_destination,
 )
 from flat_provider.operators.lti_family import LMS_NAMES, LtiCredentialsFamily, create_pair, newest_first
-from flat_provider.operators.users import _flag
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -53,7 +53,9 @@ def undo_after_failed_delivery(error: SecretDeliveryError, noun: str, pair_id: s
             f"{error} The new {noun} ({pair_id}) was NOT delivered and could not be revoked "
             f"({type(err).__name__}): revoke it in Flat by hand."
         )
-    return SecretDeliveryError(f"{error} Revoked the undelivered new {noun} ({pair_id}); nothing else changed.")
+    return SecretDeliveryError(
+        f"{error} Revoked the undelivered new {noun} ({pair_id}); nothing else changed."
+    )
 
 
 class CreateLtiCredentialsOperator(FlatBaseOperator):
@@ -139,7 +141,7 @@ class RevokeLtiCredentialsOperator(FlatBaseOperator):
         try:
             self.hook.revoke_lti_credentials(credentials)
         except FlatNotFoundError:
-            if not _flag(self.missing_ok):
+            if not as_flag(self.missing_ok):
                 raise permanent_failure(
                     f"No LTI credentials {credentials!r} in the organization. Set missing_ok=True to accept that."
                 ) from None
@@ -326,7 +328,7 @@ class DeleteLtiConfigurationOperator(FlatBaseOperator):
         try:
             self.hook.delete_lti_configuration(configuration_id)
         except FlatNotFoundError:
-            if not _flag(self.missing_ok):
+            if not as_flag(self.missing_ok):
                 raise permanent_failure(
                     f"No LTI configuration {configuration_id!r}. Set missing_ok=True to accept that."
                 ) from None

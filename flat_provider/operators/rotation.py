@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from flat_provider.operators.base import FlatBaseOperator, is_templated, require_choice, require_text
+from flat_provider.operators.base import FlatBaseOperator, as_flag, is_templated, require_choice, require_text
 from flat_provider.operators.delivery import (
     DestinationLike,
     SecretDeliveryError,
@@ -39,7 +39,6 @@ from flat_provider.operators.lti_family import (
     LtiKeyPair,
     create_pair,
 )
-from flat_provider.operators.users import _flag
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -128,7 +127,7 @@ class RotateLtiCredentialsOperator(FlatBaseOperator):
         family = self.family(self.hook)
         existing = family.matching(name, lms)
         kept, revoke = plan_revocations(existing, keep_last)
-        if _flag(self.plan_only):
+        if as_flag(self.plan_only):
             self.log.info(
                 "Dry run: would create new %s %r (%s), deliver to %s, keep %s, revoke %s.",
                 family.noun,

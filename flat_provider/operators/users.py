@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from flat_provider.operators.base import FlatBaseOperator, permanent_failure, require_choice, require_text
+from flat_provider.operators.base import (
+    FlatBaseOperator,
+    as_flag,
+    as_list,
+    permanent_failure,
+    require_choice,
+    require_text,
+)
 from flat_provider.operators.links import FlatUserLink
 from flat_provider.operators.listing import FlatListingOperator
 from flat_provider.operators.lookup import ADMIN_ROLES, find_admin, find_user, resolve_user
@@ -316,12 +323,12 @@ class RemoveOrgUserOperator(FlatBaseOperator):
         from flat_provider.client import FlatNotFoundError
 
         ref = require_text(type(self).__name__, "user", self.user)
-        convert = _flag(self.convert_to_individual)
+        convert = as_flag(self.convert_to_individual)
         target = find_admin(self.hook, ref) or resolve_user(self.hook, ref)
         if (
             target is not None
             and target.organization_role in ADMIN_ROLES
-            and not _flag(self.allow_admin_removal)
+            and not as_flag(self.allow_admin_removal)
         ):
             raise permanent_failure(
                 f"User {target.username!r} (id {target.id}) is an organization {target.organization_role}: "
@@ -332,7 +339,7 @@ class RemoveOrgUserOperator(FlatBaseOperator):
         try:
             self.hook.remove_organization_user(user_id, convert_to_individual=convert or None)
         except FlatNotFoundError:
-            if not _flag(self.missing_ok):
+            if not as_flag(self.missing_ok):
                 raise permanent_failure(
                     f"No user {ref!r} in the organization. Set missing_ok=True to accept an absent user."
                 ) from None
@@ -450,7 +457,7 @@ class ListOrgUsersOperator(FlatListingOperator):
             if getattr(self, name):
                 filters[name] = getattr(self, name)
         if self.license_expiration_date:
-            filters["license_expiration_date"] = _as_list(self.license_expiration_date)
+            filters["license_expiration_date"] = as_list(self.license_expiration_date)
         return (user.to_dict() for user in self.hook.iter_organization_users(**filters))
 
 
@@ -458,35 +465,17 @@ def user_filters(operator: Any) -> dict[str, Any]:
     """The filters shared by the users list and count, leaving out those not given."""
     filters: dict[str, Any] = {}
     if operator.role:
-        roles = _as_list(operator.role)
+        roles = as_list(operator.role)
         for role in roles:
             require_choice(type(operator).__name__, "role", role, ROLES)
         filters["role"] = roles
     if operator.q:
         filters["q"] = operator.q
     if operator.group:
-        filters["group"] = _as_list(operator.group)
+        filters["group"] = as_list(operator.group)
     if operator.no_active_license is not None and operator.no_active_license != "":
-        filters["no_active_license"] = _flag(operator.no_active_license)
+        filters["no_active_license"] = as_flag(operator.no_active_license)
     if operator.test_accounts:
         require_choice(type(operator).__name__, "test_accounts", operator.test_accounts, ("exclude", "only"))
         filters["test_accounts"] = operator.test_accounts
     return filters
-
-
-def _as_list(value: str | Sequence[str]) -> list[str]:
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return [str(item) for item in value]
-
-
-def _flag(value: Any) -> bool:
-    """A boolean argument, also when a template rendered it as text ("True", "false", "1")."""
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in {"true", "1", "yes", "on"}:
-            return True
-        if text in {"false", "0", "no", "off", ""}:
-            return False
-        raise ValueError(f"Expected a boolean, got {value!r}.")
-    return bool(value)

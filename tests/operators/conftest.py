@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flat_op_runner import OperatorRuns, run_all
+
+from tests.operators.flat_op_runner import OperatorRuns, run_all
 
 
 @pytest.fixture(scope="session")

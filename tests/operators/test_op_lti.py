@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from flat_op_runner import OperatorRuns
+
+from tests.operators.flat_op_runner import OperatorRuns
 
 pytestmark = pytest.mark.airflow
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flat_op_runner import OperatorRuns
+
+from tests.operators.flat_op_runner import OperatorRuns
 
 pytestmark = pytest.mark.airflow
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from flat_op_runner import OperatorRuns
+
+from tests.operators.flat_op_runner import OperatorRuns
 
 pytestmark = pytest.mark.airflow
 

@@ -7,7 +7,8 @@ import stat
 from pathlib import Path
 
 import pytest
-from flat_op_runner import OperatorRuns
+
+from tests.operators.flat_op_runner import OperatorRuns
 
 pytestmark = pytest.mark.airflow
 
