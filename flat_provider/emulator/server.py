@@ -11,6 +11,7 @@ import json
 import logging
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
@@ -160,12 +161,11 @@ class EmulatorServer:
 
         self._thread = threading.Thread(target=serve, name=f"flat-emulator-{self.port}", daemon=True)
         self._thread.start()
-        ready = threading.Event()
-        for _ in range(int(_START_TIMEOUT / 0.01)):
-            if server.started or self._startup_error is not None or not self._thread.is_alive():
-                ready.set()
+        deadline = time.monotonic() + _START_TIMEOUT
+        while not server.started and self._startup_error is None and self._thread.is_alive():
+            if time.monotonic() > deadline:
                 break
-            ready.wait(0.01)
+            time.sleep(0.01)
         if not server.started:
             self.stop()
             raise RuntimeError(f"The emulator did not start: {self._startup_error or 'timed out'}")

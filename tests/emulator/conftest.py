@@ -1,5 +1,9 @@
 """Fixtures for the emulator tests: running emulators and HTTP sessions whose every response from a
-Flat path is validated against Flat's spec (see emulator_http.py)."""
+Flat path is validated against Flat's spec (see emulator_http.py).
+
+`flat_emulator` comes from the package's own pytest plugin (entry point `pytest11`, installed with the
+package), so these tests use it exactly as users' test suites do.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,6 @@ from typing import Any
 import pytest
 import requests
 
-# The plugin's fixtures, imported so these tests work whether or not the package's pytest11 entry point
-# is installed; the conftest copies take precedence over the plugin's.
-from flat_provider.emulator.pytest_plugin import (  # noqa: F401
-    flat_emulator,
-    flat_emulator_config,
-    flat_emulator_server,
-)
 from flat_provider.emulator.server import EmulatorServer
 from tests.emulator.emulator_http import Api, SpecValidator, validated_session
 
@@ -48,7 +45,7 @@ def new_session(spec_validator: SpecValidator) -> Iterator[Callable[[], requests
 
 
 @pytest.fixture
-def api(http: requests.Session, flat_emulator: EmulatorServer) -> Api:  # noqa: F811
+def api(http: requests.Session, flat_emulator: EmulatorServer) -> Api:
     """The shared emulator (reset for this test) behind a validating session with the admin token."""
     return Api(http, flat_emulator)
 
