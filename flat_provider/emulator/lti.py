@@ -37,7 +37,7 @@ class LtiConfig:
     mode: str  # 1p1-manual | 1p3-manual | 1p3-deployment | 1p3-dynamic
     creator_id: str
     creation_date: str
-    fields: dict[str, Any] = field(default_factory=dict)  # version/mode-specific wire fields
+    fields: dict[str, Any] = field(default_factory=dict, repr=False)  # wire fields, secrets included
     last_used_date: str | None = None
 
     @property

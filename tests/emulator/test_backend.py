@@ -442,3 +442,23 @@ def test_load_state_names_the_bad_entry() -> None:
         load_state(make_backend(), [{"username": "ok"}, {"email": "no-username@example.org"}])
     with pytest.raises(ValueError, match="organizationRole"):
         load_state(make_backend(), {"users": [{"username": "x", "organizationRole": "pupil"}]})
+
+
+def test_reprs_never_show_secrets() -> None:
+    backend = OrgBackend(EmulatorConfig(tokens=(TokenSpec("very-secret-token"),)))
+    created = backend.create_lti_credentials({"name": "Canvas", "lms": "canvas"})
+    ada = create(backend, "ada", role="admin")
+    token = backend.create_access_token(ada, {"scopes": ["edu.admin"]})["token"]
+    link = backend.create_signin_link(ada, {})["token"]
+    shown = " ".join(
+        repr(x)
+        for x in (
+            backend.config,
+            *backend.lti.all(),
+            *backend.access_tokens,
+            *backend.signin_links,
+            backend.users.by_id,
+        )
+    )
+    for secret in ("very-secret-token", created["consumerSecret"], token, link, "secret-pw"):
+        assert secret not in shown
