@@ -8,10 +8,14 @@ arrive as booleans, numbers and dicts, not their text.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import task
+
+if TYPE_CHECKING:
+    from airflow.sdk import BaseNotifier
 
 from flat_provider.operators.roster_sync import (
     ApplyRosterSyncOperator,
@@ -23,6 +27,9 @@ from flat_provider.operators.roster_sync import (
 PLAN = "plan"
 GATE = "gate"
 APPROVE = "approve"
+RECHECK = "recheck"
+FRESH = "fresh"
+REPLAN = "replan"
 BATCHES = "batches"
 APPLY = "apply"
 REPORT = "report"
@@ -32,6 +39,7 @@ FLAT_POOL = os.environ.get("FLAT_POOL", "default_pool")
 
 _PLAN_INFO = "ti.xcom_pull(task_ids='plan')"
 _REJECTED = "((ti.xcom_pull(task_ids='approve') or {}).get('chosen_options') or []) == ['Reject']"
+_STALE = "ti.xcom_pull(task_ids='fresh') == 'replan'"
 
 
 def choose_path(plan_info: dict[str, Any], *, dry_run: bool, review: bool, ask_approval: bool) -> str:
@@ -42,6 +50,11 @@ def choose_path(plan_info: dict[str, Any], *, dry_run: bool, review: bool, ask_a
     if blocked:
         return APPROVE if ask_approval else REPORT
     return APPROVE if review else BATCHES
+
+
+def still_fresh(approved: dict[str, Any], now: dict[str, Any]) -> str:
+    """After approval: apply only if planning again gives the very plan that was shown, else plan anew."""
+    return BATCHES if approved.get("digest") == now.get("digest") else REPLAN
 
 
 def roster_sync_tasks(
@@ -57,21 +70,26 @@ def roster_sync_tasks(
     create_signin_links: str | bool = False,
     batch_size: str | int = "{{ params.batch_size }}",
     approval_timeout: timedelta = timedelta(hours=24),
+    approval_notifiers: Sequence[BaseNotifier] = (),
     flat_conn_id: str = "flat_default",
 ) -> dict[str, Any]:
-    """Add the roster sync tasks to the DAG being defined; returns them by task id."""
-    from airflow.providers.standard.operators.hitl import ApprovalOperator
+    """Add the roster sync tasks to the DAG being defined; returns them by task id.
 
-    plan = PlanRosterSyncOperator(
-        task_id=PLAN,
-        flat_conn_id=flat_conn_id,
-        roster_path=roster_path,
-        roster_format=roster_format,
-        policy=policy,
-        confirm_removals=confirm_removals,
-        report_dir=report_dir,
-        pool=FLAT_POOL,
-    )
+    ``approval_notifiers`` (any Airflow notifier: Slack, SMTP...) tell the admins a plan awaits their decision.
+    """
+    from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+
+    from flat_provider.operators.approval import PlanApprovalOperator
+
+    plan_args: dict[str, Any] = {
+        "flat_conn_id": flat_conn_id,
+        "roster_path": roster_path,
+        "roster_format": roster_format,
+        "policy": policy,
+        "confirm_removals": confirm_removals,
+        "pool": FLAT_POOL,
+    }
+    plan = PlanRosterSyncOperator(task_id=PLAN, report_dir=report_dir, **plan_args)
 
     @task.branch(task_id=GATE)
     def gate(plan_info: dict[str, Any], dry_run: Any, review: Any, ask_approval: Any) -> str:
@@ -82,12 +100,29 @@ def roster_sync_tasks(
     plan_info: Any = plan.output  # an XComArg, resolved to the plan's summary at run time
     gate_task = gate(plan_info, dry_run, review, ask_approval)
 
-    approve = ApprovalOperator(
+    approve = PlanApprovalOperator(
         task_id=APPROVE,
         subject="Apply roster plan {{ ti.xcom_pull(task_ids='plan')['short_digest'] }} to Flat?",
         body="{{ ti.xcom_pull(task_ids='plan', key='review_markdown') }}",
-        defaults="Reject",  # no answer before the timeout means no
         response_timeout=approval_timeout,
+        notifiers=list(approval_notifiers),
+    )
+    # The organization may have changed while the plan waited: plan again, apply only an identical plan.
+    recheck = PlanRosterSyncOperator(
+        task_id=RECHECK, report_dir=report_dir.rstrip("/") + "/recheck", **plan_args
+    )
+
+    @task.branch(task_id=FRESH)
+    def fresh(approved: dict[str, Any], now: dict[str, Any]) -> str:
+        return still_fresh(approved, now)
+
+    recheck_info: Any = recheck.output
+    fresh_task = fresh(plan_info, recheck_info)
+    # A stale plan is never applied: a new run of this DAG, same Trigger-form values, plans and asks again.
+    replan = TriggerDagRunOperator(
+        task_id=REPLAN,
+        trigger_dag_id="{{ dag.dag_id }}",
+        conf="{{ dag_run.conf }}",  # type: ignore[arg-type]  # rendered to the run's dict
     )
 
     @task(task_id=BATCHES, trigger_rule="none_failed_min_one_success")
@@ -114,9 +149,21 @@ def roster_sync_tasks(
         plan_info="{{ " + _PLAN_INFO + " }}",
         is_dry_run=dry_run,
         rejected="{{ " + _REJECTED + " }}",
+        stale="{{ " + _STALE + " }}",
     )
 
     gate_task >> [approve, batch_list, report]
-    approve >> batch_list
+    approve >> recheck >> fresh_task >> [batch_list, replan]
+    replan >> report
     apply >> report
-    return {PLAN: plan, GATE: gate_task, APPROVE: approve, BATCHES: batch_list, APPLY: apply, REPORT: report}
+    return {
+        PLAN: plan,
+        GATE: gate_task,
+        APPROVE: approve,
+        RECHECK: recheck,
+        FRESH: fresh_task,
+        REPLAN: replan,
+        BATCHES: batch_list,
+        APPLY: apply,
+        REPORT: report,
+    }

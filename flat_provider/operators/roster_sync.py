@@ -219,7 +219,8 @@ class RosterSyncReportOperator(FlatBaseOperator):
     :param plan_path: the ``plan.json`` written by :class:`PlanRosterSyncOperator`.
     :param plan_info: that task's XCom value (digest, violations, confirmed).
     :param is_dry_run: the run only planned (``dry_run`` is a BaseOperator method).
-    :param rejected: a human rejected the plan (or the approval timed out).
+    :param rejected: a human rejected the plan (or the approval timed out): the task fails, nothing written.
+    :param stale: the organization changed while the plan awaited approval: a new run plans and asks again.
     """
 
     template_fields: Sequence[str] = (
@@ -228,6 +229,7 @@ class RosterSyncReportOperator(FlatBaseOperator):
         "plan_info",
         "is_dry_run",
         "rejected",
+        "stale",
     )
 
     def __init__(
@@ -237,6 +239,7 @@ class RosterSyncReportOperator(FlatBaseOperator):
         plan_info: dict[str, Any] | str | None = None,
         is_dry_run: bool | str = False,
         rejected: bool | str = False,
+        stale: bool | str = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -244,6 +247,7 @@ class RosterSyncReportOperator(FlatBaseOperator):
         self.plan_info = plan_info
         self.is_dry_run = is_dry_run
         self.rejected = rejected
+        self.stale = stale
 
     def execute(self, context: Context) -> dict[str, Any]:
         from flat_provider.roster import (
@@ -271,6 +275,8 @@ class RosterSyncReportOperator(FlatBaseOperator):
             status = "dry_run"
         elif _truthy(self.rejected):
             status = "rejected"
+        elif _truthy(self.stale):
+            status = "stale"
         elif blocked:
             status = "blocked"
         else:
@@ -298,6 +304,10 @@ class RosterSyncReportOperator(FlatBaseOperator):
         if status == "blocked":
             violations = [GuardViolation(**v) for v in info.get("violations", [])]
             raise GuardTripped(violations, plan.short_digest, approval_hint(plan))
+        if status == "rejected":
+            raise RosterError(
+                f"Plan {plan.short_digest} was rejected (or its approval timed out): nothing was written."
+            )
         if status == "not_applied":
             raise RosterError("The plan was neither applied nor dry-run: see the upstream tasks' logs.")
         return summary

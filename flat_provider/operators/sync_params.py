@@ -58,6 +58,14 @@ REVIEW_PARAMS: dict[str, Any] = {
         description="When off, a tripped guard fails the run instead; re-trigger with the plan's digest to approve.",
         section="Approval",
     ),
+    "approval_timeout_hours": Param(
+        24,
+        type="number",
+        exclusiveMinimum=0,
+        title="Approval timeout (hours)",
+        description="How long a plan waits for a decision; no answer by then counts as Reject.",
+        section="Approval",
+    ),
     "confirm_removals": Param(
         "",
         type="string",

@@ -110,6 +110,9 @@ class CreateOrgUserOperator(FlatBaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         from flat_provider.client import FlatConflictError, FlatOutcomeUnknownError
 
+        for optional in ("firstname", "lastname", "email_address", "locale", "role"):
+            if getattr(self, optional) == "":  # a template that rendered nothing means "not given"
+                setattr(self, optional, None)
         self._check()
         username = require_text(type(self).__name__, "username", self.username)
         require_text(type(self).__name__, "password", self.password)

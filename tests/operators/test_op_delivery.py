@@ -128,3 +128,22 @@ def test_keep_last_counts_the_new_pair(keep_last: int, kept: list[str], revoked:
     existing = [_pair("c"), _pair("b"), _pair("a")]  # newest first
     keep, revoke = plan_revocations(existing, keep_last)
     assert [p.id for p in keep] == kept and [p.id for p in revoke] == revoked
+
+
+def test_listing_export_to_an_object_storage_path(tmp_path: Path) -> None:
+    from airflow.sdk import ObjectStoragePath
+
+    from flat_provider.operators.export import output_format, write_records
+
+    target = ObjectStoragePath(f"file://{tmp_path}/exports/users.csv")
+    records = ({"id": str(i), "username": f"u{i}", "groups": ["g1", "g2"]} for i in range(3))
+    count = write_records(
+        records, target, fmt=output_format(target, None), fields=["id", "username", "groups"]
+    )
+    assert count == 3
+    assert (tmp_path / "exports" / "users.csv").read_text().splitlines() == [
+        "id,username,groups",
+        "0,u0,g1;g2",
+        "1,u1,g1;g2",
+        "2,u2,g1;g2",
+    ]
