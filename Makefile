@@ -14,7 +14,7 @@ export PYTHONDONTWRITEBYTECODE :=
 
 $(STAMP): requirements/test.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	test -x $(BIN)/uv || $(BIN)/python -m pip install -q "uv==$(UV_VERSION)"
+	test -x $(BIN)/uv || { $(BIN)/python -m ensurepip >/dev/null; $(BIN)/python -m pip install -q "uv==$(UV_VERSION)"; }
 	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements/test.txt
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)

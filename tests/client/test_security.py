@@ -14,7 +14,7 @@ from stub_server import Received, Reply, StubServer
 
 import flat_provider
 from flat_provider.client import DEFAULT_BASE_URL, FlatClient
-from flat_provider.client.session import BearerAuth
+from flat_provider.client.session import PROJECT_URL, BearerAuth
 from flat_provider.emulator.server import EmulatorServer
 
 Stub = Callable[[Callable[[Received], Reply]], StubServer]
@@ -85,7 +85,7 @@ def test_headers_sent(stub: Stub) -> None:
     assert headers["Authorization"] == f"Bearer {TOKEN}"  # a pasted "Bearer " prefix is not doubled
     assert headers["Accept"] == "application/json"
     assert headers["User-Agent"].startswith(
-        f"airflow-provider-flat/{flat_provider.__version__} (+https://github.com/"
+        f"airflow-provider-flat/{flat_provider.__version__} (+{PROJECT_URL})"
     )
     assert headers["User-Agent"].endswith(" district-sync/2.1")
 
