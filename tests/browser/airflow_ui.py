@@ -6,10 +6,14 @@ Selectors follow what the UI exposes to assistive technology (roles, labels) whe
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 import time
 from typing import Any
 from urllib.parse import unquote
+
+import requests
 
 from scripts.local_airflow import LocalAirflow
 
@@ -38,11 +42,11 @@ def open_add_connection(page: Any, conn_type_label: str) -> Any:
 
 
 def open_trigger_form(page: Any, dag_id: str) -> Any:
-    """The DAG page's Trigger dialog, with its Run Parameters form rendered; returns the dialog."""
+    """The DAG page's Trigger dialog, with its Params form rendered; returns the dialog."""
     page.goto(f"/dags/{dag_id}")
     page.get_by_role("button", name="Trigger").first.click()
     dialog = page.get_by_role("dialog")
-    dialog.get_by_text("Run Parameters").wait_for()
+    dialog.locator("input[name^=element_]").first.wait_for(state="attached")
     return dialog
 
 
@@ -50,8 +54,39 @@ def param_input(dialog: Any, param: str) -> Any:
     return dialog.locator(f"input[name=element_{param}]")
 
 
+def reveal_param(dialog: Any, param: str) -> str | None:
+    """The Param's input, after opening the form section it sits in.
+
+    Params with a `section` render as a one-open-at-a-time accordion ("Run Parameters" without sections);
+    a collapsed section keeps its inputs in the page, hidden. Returns the section's title.
+    """
+    field = param_input(dialog, param)
+    field.wait_for(state="attached")
+    if _shown(dialog, param):
+        return None
+    for trigger in dialog.locator("button[data-part=item-trigger]").all():
+        if trigger.get_attribute("aria-expanded") != "true":
+            trigger.click()
+        if _shown(dialog, param):
+            return trigger.inner_text().strip()
+    raise AssertionError(f"no section of the Trigger form shows the {param!r} field")
+
+
+def _shown(dialog: Any, param: str) -> bool:
+    # A boolean's checkbox is visually hidden even when shown: look at its switch instead.
+    switch = dialog.locator(f"label:has(input[name=element_{param}])")
+    target = switch if switch.count() else param_input(dialog, param)
+    return bool(target.first.is_visible())
+
+
+def fill_param(dialog: Any, param: str, value: str) -> None:
+    reveal_param(dialog, param)
+    param_input(dialog, param).fill(value)
+
+
 def set_switch(dialog: Any, param: str, on: bool) -> None:
     """Flip a boolean Param's switch (its checkbox is visually hidden: click the switch, then verify)."""
+    reveal_param(dialog, param)
     checkbox = param_input(dialog, param)
     if checkbox.is_checked() != on:
         dialog.locator(f"label:has(input[name=element_{param}])").click()
@@ -61,7 +96,14 @@ def set_switch(dialog: Any, param: str, on: bool) -> None:
 
 def submit_trigger(page: Any, dialog: Any, dag_id: str) -> str:
     """Click Trigger; the UI then opens the new run's page. Returns its run id."""
-    dialog.get_by_role("button", name="Trigger").click()
+    button = dialog.get_by_role("button", name="Trigger", exact=True)
+    if not button.is_enabled():  # the form rejects a value: name the fields the browser finds invalid
+        invalid = [
+            field.get_attribute("name")
+            for field in dialog.locator("input:invalid:not([type=checkbox])").all()
+        ]
+        raise AssertionError(f"the Trigger button is disabled; fields the form rejects: {invalid}")
+    button.click()
     page.wait_for_url(re.compile(rf"/dags/{re.escape(dag_id)}/runs/.+"))
     return unquote(page.url.split("/runs/", 1)[1].split("?", 1)[0].rstrip("/"))
 
@@ -72,8 +114,11 @@ def wait_for_run(
     """Poll the REST API until the run finishes; on a timeout, say which tasks are where."""
     url = f"{airflow.url}/api/v2/dags/{dag_id}/dagRuns/{run_id}"
     deadline = time.monotonic() + timeout
+    run: dict[str, Any] = {}
     while True:
-        run: dict[str, Any] = api.get(url, timeout=10).json()
+        # A busy api-server (SQLite, shared cores) may answer slowly: keep polling until the deadline.
+        with contextlib.suppress(requests.RequestException):
+            run = api.get(url, timeout=10).json()
         if run.get("state") in FINISHED:
             return run
         if time.monotonic() > deadline:
@@ -89,20 +134,27 @@ def task_states(api: Any, run_url: str) -> dict[str, str | None]:
 
 
 def failed_task_logs(api: Any, airflow: LocalAirflow, dag_id: str, run_id: str, lines: int = 40) -> str:
-    """The end of each failed task's log, for an assertion message."""
+    """Every task's state, then the end of each failed task's log (served as JSON lines), for a message."""
     run_url = f"{airflow.url}/api/v2/dags/{dag_id}/dagRuns/{run_id}"
     instances = api.get(f"{run_url}/taskInstances", timeout=10).json().get("task_instances", [])
-    parts = []
+    parts = [f"task states: {task_states(api, run_url)}"]
     for ti in instances:
-        if ti.get("state") not in ("failed", "upstream_failed"):
+        if ti.get("state") != "failed":
             continue
         map_index = ti.get("map_index", -1)
         log_url = (
             f"{run_url}/taskInstances/{ti['task_id']}/logs/{ti.get('try_number', 1)}?map_index={map_index}"
         )
-        response = api.get(log_url, headers={"Accept": "text/plain"}, timeout=10)
-        parts.append(
-            f"--- {ti['task_id']}[{map_index}] {ti['state']}\n"
-            + "\n".join(response.text.splitlines()[-lines:])
-        )
+        response = api.get(log_url, headers={"Accept": "application/x-ndjson"}, timeout=10)
+        events = []
+        for line in response.text.splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                events.append(line)
+                continue
+            event = record.get("event", "") if isinstance(record, dict) else str(record)
+            error = record.get("error_detail") if isinstance(record, dict) else None
+            events.append(f"{event} {json.dumps(error)[:1500]}" if error else str(event))
+        parts.append(f"--- {ti['task_id']}[{map_index}] failed\n" + "\n".join(events[-lines:]))
     return "\n".join(parts)

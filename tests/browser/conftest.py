@@ -89,7 +89,7 @@ def browser(chromium_path: str) -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any, local_airflow: LocalAirflow) -> Iterator[Any]:
     """A fresh browser context, logged in through the real login form."""
-    from airflow_ui import login
+    from tests.browser.airflow_ui import login
 
     context = browser.new_context(viewport=VIEWPORT, base_url=local_airflow.url)
     context.set_default_timeout(30_000)

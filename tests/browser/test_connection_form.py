@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from airflow_ui import open_add_connection
-
 from flat_provider.hooks.connection_form import EXTRA_FIELDS, HIDDEN_FIELDS, PLACEHOLDERS
 from scripts.local_airflow import LocalAirflow
+from tests.browser.airflow_ui import open_add_connection
 
 CONN_ID = "flat_school"
 

@@ -9,17 +9,18 @@ from typing import Any
 
 import pytest
 import requests
-from airflow_ui import (
+
+from flat_provider.roster.samples import sample_path
+from scripts.local_airflow import LocalAirflow
+from tests.browser.airflow_ui import (
     failed_task_logs,
+    fill_param,
     open_trigger_form,
     param_input,
     set_switch,
     submit_trigger,
     wait_for_run,
 )
-
-from flat_provider.roster.samples import sample_path
-from scripts.local_airflow import LocalAirflow
 
 DAG_ID = "flat_term_start_onboarding"
 NEW_STUDENTS = [
@@ -59,11 +60,12 @@ def test_trigger_form_onboards_the_roster(
     assert not known_emails & {email for _, email, _, _ in [*NEW_STUDENTS, NEW_TEACHER]}
 
     dialog = open_trigger_form(page, DAG_ID)
-    param_input(dialog, "roster_path").fill(str(roster))
+    fill_param(dialog, "roster_path", str(roster))
     assert param_input(dialog, "roster_format").input_value() == "csv"
+    page.screenshot(path=str(screenshots / "trigger-form.png"))
     set_switch(dialog, "dry_run", False)
     assert param_input(dialog, "invite_teachers").is_checked()
-    page.screenshot(path=str(screenshots / "trigger-form.png"))
+    page.screenshot(path=str(screenshots / "trigger-form-what-to-do.png"))
     run_id = submit_trigger(page, dialog, DAG_ID)
 
     run = wait_for_run(api, local_airflow, DAG_ID, run_id)
