@@ -1,0 +1,1 @@
+"""The compose stack, validated offline with the real Compose binary."""
