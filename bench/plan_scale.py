@@ -31,6 +31,7 @@ from bench.rosters import Person, existing_people, new_people, write_roster
 LEAVER_EVERY = 20  # every 20th member is not in the roster any more
 RENAMED_EVERY = 100  # 1 in 100 of those kept has a new last name
 INVALID_EVERY = 50  # 1 in 50 new rows has a broken email
+BATCH_SIZE = 500  # ApplyRosterSyncOperator's default batch_size
 
 
 def run(*, quick: bool = False) -> dict[str, Any]:
@@ -48,6 +49,7 @@ def run(*, quick: bool = False) -> dict[str, Any]:
         plain = _worker(roster_path, emu.base_url, emu.token, tracing=False)
         traced = None if quick else _worker(roster_path, emu.base_url, emu.token, tracing=True)
         emulator_rss_mb = _rss_mb(emu)
+        batch = _apply_one_batch(emu, roster_path)  # last: it writes
     return {
         "setup": {
             "org_users": size,
@@ -62,6 +64,7 @@ def run(*, quick: bool = False) -> dict[str, Any]:
         "phases": plain["phases"],
         "plan": plain["plan"],
         "tracemalloc": traced["phases"] if traced else None,
+        "batch_apply": batch,
     }
 
 
@@ -83,6 +86,37 @@ def _roster(existing: list[Person]) -> list[Person]:
         for i, p in enumerate(fresh)
     ]
     return kept + fresh
+
+
+def _apply_one_batch(emu: Any, roster_path: Path) -> dict[str, Any]:
+    """What one mapped apply task costs in requests: batch 0 of the plan cut as the DAGs cut it."""
+    from flat_provider.client import FlatClient
+    from flat_provider.roster import SyncPolicy, apply_plan, plan_from_client, read_roster
+
+    with FlatClient(emu.token, emu.base_url) as client:
+        the_plan = plan_from_client(read_roster(roster_path), client, SyncPolicy(mode="sync"))
+        batches = the_plan.batches(BATCH_SIZE)
+        emu.clear_requests()
+        started = time.perf_counter()
+        result = apply_plan(batches[0], client, max_workers=4, progress_interval=3600)
+        seconds = time.perf_counter() - started
+    log = emu.request_log()
+    reads = sum(1 for r in log if r["method"] == "GET")
+    writes = len(log) - reads
+    total_writes = len(the_plan.writes)
+    whole = len(batches) * reads + total_writes  # every batch re-reads the organization
+    return {
+        "batch_size": BATCH_SIZE,
+        "batches": len(batches),
+        "batch_requests": len(log),
+        "batch_reads": reads,
+        "batch_writes": writes,
+        "batch_done": result.counts()["done"],
+        "batch_seconds": round(seconds, 2),
+        "plan_writes": total_writes,
+        "whole_plan_requests_batched": whole,
+        "read_overhead_share": round((whole - total_writes) / total_writes, 3),
+    }
 
 
 def _rss_mb(emu: Any) -> float | None:

@@ -190,9 +190,14 @@ def print_plan(figures: dict[str, Any]) -> str:
         ],
     )
     summary = ", ".join(f"{k} {v:,}" for k, v in plan["summary"].items())
+    b = figures["batch_apply"]
     return (
         f"{text}\nplan: {summary}; {plan['writes']:,} writes; JSON {plan['plan_json_bytes'] / 2**20:.1f} MiB; "
         f"{plan['org_requests']} requests to read the org; guards tripped: {', '.join(plan['guard_violations']) or 'none'}"
+        f"\napply of batch 1 of {b['batches']} ({b['batch_size']} writes): {b['batch_requests']} requests "
+        f"({b['batch_reads']} reads + {b['batch_writes']} writes) in {b['batch_seconds']} s; the whole plan in "
+        f"batches: {b['whole_plan_requests_batched']:,} requests for {b['plan_writes']:,} writes "
+        f"(+{b['read_overhead_share']:.0%} re-reading the org)"
     )
 
 
