@@ -18,38 +18,31 @@ if TYPE_CHECKING:
     from airflow.sdk import BaseNotifier
 
 from flat_provider.operators.roster_sync import (
+    APPROVE,
+    PROCEED,
+    REPORT,
     ApplyRosterSyncOperator,
     PlanRosterSyncOperator,
     RosterSyncReportOperator,
     batch_indexes,
+    choose_path,
 )
 
 PLAN = "plan"
 GATE = "gate"
-APPROVE = "approve"
 RECHECK = "recheck"
 FRESH = "fresh"
 REPLAN = "replan"
 BATCHES = "batches"
 APPLY = "apply"
-REPORT = "report"
 
 # Concurrent Flat work across workers is bounded by this pool (the compose stack creates it).
 FLAT_POOL = os.environ.get("FLAT_POOL", "default_pool")
 
 _PLAN_INFO = "ti.xcom_pull(task_ids='plan')"
-_REJECTED = "((ti.xcom_pull(task_ids='approve') or {}).get('chosen_options') or []) == ['Reject']"
-_STALE = "ti.xcom_pull(task_ids='fresh') == 'replan'"
-
-
-def choose_path(plan_info: dict[str, Any], *, dry_run: bool, review: bool, ask_approval: bool) -> str:
-    """Which task follows the plan: the report (dry run, nothing to do, blocked), approval, or the apply."""
-    blocked = bool(plan_info.get("violations")) and not plan_info.get("confirmed")
-    if dry_run or not plan_info.get("writes"):
-        return REPORT
-    if blocked:
-        return APPROVE if ask_approval else REPORT
-    return APPROVE if review else BATCHES
+# Branch and approval answers are not XComs on Airflow 3.3 (AWAITING_INPUT resumes push none), so the report
+# reads staleness from the re-check's plan digest.
+_STALE = "(ti.xcom_pull(task_ids='recheck') or {}).get('digest') not in (None, " + _PLAN_INFO + "['digest'])"
 
 
 def still_fresh(approved: dict[str, Any], now: dict[str, Any]) -> str:
@@ -77,6 +70,7 @@ def roster_sync_tasks(
 
     ``approval_notifiers`` (any Airflow notifier: Slack, SMTP...) tell the admins a plan awaits their decision.
     """
+    from airflow.providers.standard.operators.empty import EmptyOperator
     from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 
     from flat_provider.operators.approval import PlanApprovalOperator
@@ -125,11 +119,22 @@ def roster_sync_tasks(
         conf="{{ dag_run.conf }}",  # type: ignore[arg-type]  # rendered to the run's dict
     )
 
+    # The apply is reached through `proceed` (no approval needed) or `fresh` (approved, unchanged), never
+    # otherwise: with all its upstream skipped (a rejected, timed-out or stale approval), `batches` skips.
+    proceed = EmptyOperator(task_id=PROCEED)
+
     @task(task_id=BATCHES, trigger_rule="none_failed_min_one_success")
-    def batches(plan_info: dict[str, Any], batch_size: Any) -> list[int]:
+    def batches(plan_info: dict[str, Any], batch_size: Any, dry_run: Any) -> list[int]:
+        if dry_run:  # defence in depth: the graph already never leads here on a dry run
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            raise AirflowSkipException("Dry run: nothing is applied.")
         return batch_indexes(plan_info, int(batch_size))
 
-    batch_list = batches(plan_info, batch_size)
+    # The plan comes in as a template, not as plan.output: an XComArg would make `plan` an upstream of
+    # `batches`, and its success alone would satisfy the trigger rule when every real path was skipped.
+    plan_template: Any = "{{ " + _PLAN_INFO + " }}"
+    batch_list = batches(plan_template, batch_size, dry_run)
 
     apply = ApplyRosterSyncOperator.partial(
         task_id=APPLY,
@@ -148,17 +153,20 @@ def roster_sync_tasks(
         plan_path=report_dir.rstrip("/") + "/plan.json",
         plan_info="{{ " + _PLAN_INFO + " }}",
         is_dry_run=dry_run,
-        rejected="{{ " + _REJECTED + " }}",
+        review=review,
+        ask_approval=ask_approval,
         stale="{{ " + _STALE + " }}",
     )
 
-    gate_task >> [approve, batch_list, report]
+    gate_task >> [approve, proceed, report]
+    proceed >> batch_list
     approve >> recheck >> fresh_task >> [batch_list, replan]
     replan >> report
     apply >> report
     return {
         PLAN: plan,
         GATE: gate_task,
+        PROCEED: proceed,
         APPROVE: approve,
         RECHECK: recheck,
         FRESH: fresh_task,

@@ -20,6 +20,11 @@ if TYPE_CHECKING:
 
     from flat_provider.roster import ApplyResult, Plan, RosterFormat
 
+# Task ids of the sample DAGs' graph that the gate chooses between (see roster_flow).
+APPROVE = "approve"
+PROCEED = "proceed"
+REPORT = "report"
+
 PLAN_FILE = "plan.json"
 REVIEW_FILE = "plan.md"
 RESULTS_DIR = "results"
@@ -219,7 +224,8 @@ class RosterSyncReportOperator(FlatBaseOperator):
     :param plan_path: the ``plan.json`` written by :class:`PlanRosterSyncOperator`.
     :param plan_info: that task's XCom value (digest, violations, confirmed).
     :param is_dry_run: the run only planned (``dry_run`` is a BaseOperator method).
-    :param rejected: a human rejected the plan (or the approval timed out): the task fails, nothing written.
+    :param review: / :param ask_approval: the run's approval settings: when a human was asked and nothing
+        was applied, the plan was rejected (or the approval timed out): the task fails, nothing written.
     :param stale: the organization changed while the plan awaited approval: a new run plans and asks again.
     """
 
@@ -228,7 +234,8 @@ class RosterSyncReportOperator(FlatBaseOperator):
         "plan_path",
         "plan_info",
         "is_dry_run",
-        "rejected",
+        "review",
+        "ask_approval",
         "stale",
     )
 
@@ -238,7 +245,8 @@ class RosterSyncReportOperator(FlatBaseOperator):
         plan_path: str,
         plan_info: dict[str, Any] | str | None = None,
         is_dry_run: bool | str = False,
-        rejected: bool | str = False,
+        review: bool | str = False,
+        ask_approval: bool | str = True,
         stale: bool | str = False,
         **kwargs: Any,
     ) -> None:
@@ -246,7 +254,8 @@ class RosterSyncReportOperator(FlatBaseOperator):
         self.plan_path = plan_path
         self.plan_info = plan_info
         self.is_dry_run = is_dry_run
-        self.rejected = rejected
+        self.review = review
+        self.ask_approval = ask_approval
         self.stale = stale
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -267,16 +276,26 @@ class RosterSyncReportOperator(FlatBaseOperator):
         attempted = {o.action.key for o in result.outcomes} if result else set()
         unattempted = [a for a in plan.writes if a.key not in attempted]
         blocked = bool(info.get("violations")) and not info.get("confirmed")
+        asked = (
+            bool(info)
+            and choose_path(
+                info,
+                dry_run=_truthy(self.is_dry_run),
+                review=_truthy(self.review),
+                ask_approval=_truthy(self.ask_approval),
+            )
+            == APPROVE
+        )
         if result is not None:
             status = "incomplete" if unattempted else ("failed" if not result.ok else "applied")
         elif plan.is_empty:
             status = "nothing_to_do"
         elif _truthy(self.is_dry_run):
             status = "dry_run"
-        elif _truthy(self.rejected):
-            status = "rejected"
         elif _truthy(self.stale):
             status = "stale"
+        elif asked:  # a human was asked and nothing was applied: rejected, or no answer before the timeout
+            status = "rejected"
         elif blocked:
             status = "blocked"
         else:
@@ -317,6 +336,16 @@ def _truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("true", "1", "yes")
     return bool(value)
+
+
+def choose_path(plan_info: dict[str, Any], *, dry_run: bool, review: bool, ask_approval: bool) -> str:
+    """Which task follows the plan: the report (dry run, nothing to do, blocked), approval, or the apply."""
+    blocked = bool(plan_info.get("violations")) and not plan_info.get("confirmed")
+    if dry_run or not plan_info.get("writes"):
+        return REPORT
+    if blocked:
+        return APPROVE if ask_approval else REPORT
+    return APPROVE if review else PROCEED
 
 
 def require_format(value: str) -> RosterFormat:

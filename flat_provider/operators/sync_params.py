@@ -67,8 +67,8 @@ REVIEW_PARAMS: dict[str, Any] = {
         section="Approval",
     ),
     "confirm_removals": Param(
-        "",
-        type="string",
+        None,
+        type=["null", "string"],
         title="Approved plan digest",
         description="The digest of a plan already reviewed (from a blocked run's log or report): its guards no longer block it.",
         section="Approval",

@@ -42,14 +42,14 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAirflow]:
         api = local.api()
         local.wait_for_dag(DAG_ID, session=api)
         api.patch(
-            f"{local.url}/api/v2/dags/{DAG_ID}", json={"is_paused": False}, timeout=10
+            f"{local.url}/api/v2/dags/{DAG_ID}", json={"is_paused": False}, timeout=30
         ).raise_for_status()
         yield local
 
 
 @pytest.fixture
 def api(airflow: LocalAirflow) -> requests.Session:
-    requests.post(f"{airflow.emulator_root}/_emulator/reset", timeout=10).raise_for_status()
+    requests.post(f"{airflow.emulator_root}/_emulator/reset", timeout=30).raise_for_status()
     return airflow.api()
 
 
@@ -107,7 +107,7 @@ def test_a_plan_gone_stale_while_waiting_is_planned_and_asked_again(airflow, api
     assert _summary(airflow, run_id)["status"] == "stale"
     assert _org(airflow) == before, "the stale plan was not applied"
     runs = api.get(
-        f"{airflow.url}/api/v2/dags/{DAG_ID}/dagRuns", params={"order_by": "-run_after"}, timeout=10
+        f"{airflow.url}/api/v2/dags/{DAG_ID}/dagRuns", params={"order_by": "-run_after"}, timeout=30
     )
     newer = [r["dag_run_id"] for r in runs.json()["dag_runs"] if r["dag_run_id"] != run_id]
     assert newer, "a new run was triggered to plan again"
@@ -130,14 +130,13 @@ def _org(airflow: LocalAirflow) -> dict[str, str | None]:
 
 
 def _writes(airflow: LocalAirflow) -> int:
-    records = requests.get(f"{airflow.emulator_root}/_emulator/requests", timeout=10).json()
-    rows = records.get("requests", records) if isinstance(records, dict) else records
-    return sum(1 for r in rows if r["method"] != "GET")
+    log = requests.get(f"{airflow.emulator_root}/_emulator/requests", timeout=30).json()
+    return sum(1 for record in log["records"] if record["method"] != "GET")
 
 
 def _trigger(airflow: LocalAirflow, api: requests.Session, conf: dict[str, Any]) -> str:
     response = api.post(
-        f"{airflow.url}/api/v2/dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": conf}, timeout=10
+        f"{airflow.url}/api/v2/dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": conf}, timeout=30
     )
     assert response.status_code == 200, response.text
     return str(response.json()["dag_run_id"])
@@ -145,7 +144,7 @@ def _trigger(airflow: LocalAirflow, api: requests.Session, conf: dict[str, Any])
 
 def _ti(airflow: LocalAirflow, api: requests.Session, run_id: str, task_id: str) -> dict[str, Any]:
     url = f"{airflow.url}/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{task_id}"
-    return dict(api.get(url, timeout=10).json())
+    return dict(api.get(url, timeout=30).json())
 
 
 def _wait_for_question(airflow: LocalAirflow, api: requests.Session, run_id: str) -> dict[str, Any]:
@@ -154,7 +153,7 @@ def _wait_for_question(airflow: LocalAirflow, api: requests.Session, run_id: str
         state = _ti(airflow, api, run_id, "approve").get("state")
         if state in ("awaiting_input", "deferred"):
             url = f"{airflow.url}/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/approve/-1/hitlDetails"
-            return dict(api.get(url, timeout=10).json())
+            return dict(api.get(url, timeout=30).json())
         assert state not in ("failed", "skipped", "upstream_failed"), f"approve ended {state}"
         time.sleep(1)
     raise AssertionError(f"run {run_id} never asked for approval")
@@ -162,14 +161,14 @@ def _wait_for_question(airflow: LocalAirflow, api: requests.Session, run_id: str
 
 def _answer(airflow: LocalAirflow, api: requests.Session, run_id: str, option: str) -> None:
     url = f"{airflow.url}/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/approve/-1/hitlDetails"
-    response = api.patch(url, json={"chosen_options": [option], "params_input": {}}, timeout=10)
+    response = api.patch(url, json={"chosen_options": [option], "params_input": {}}, timeout=30)
     assert response.status_code == 200, response.text
 
 
 def _wait_run(airflow: LocalAirflow, api: requests.Session, run_id: str, timeout: float = 180) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        state = api.get(f"{airflow.url}/api/v2/dags/{DAG_ID}/dagRuns/{run_id}", timeout=10).json()["state"]
+        state = api.get(f"{airflow.url}/api/v2/dags/{DAG_ID}/dagRuns/{run_id}", timeout=30).json()["state"]
         if state in ("success", "failed"):
             return str(state)
         time.sleep(1)
