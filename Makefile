@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export UV_COMPILE_BYTECODE := 1
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: venv test lint typecheck pytest demo airflow lock bench clean
+.PHONY: venv test lint typecheck pytest demo airflow lock bench clean chromium
 
 $(STAMP): requirements/test.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,19 +22,29 @@ $(STAMP): requirements/test.txt pyproject.toml
 venv: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check flat_provider tests bench dags demo
-	$(BIN)/ruff format --check flat_provider tests bench dags demo
+	$(BIN)/ruff check flat_provider tests bench dags demo scripts
+	$(BIN)/ruff format --check flat_provider tests bench dags demo scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+# Debian's Chromium for the browser tests (Playwright cannot download browsers here). Idempotent; under CI
+# a missing Chromium fails the browser tests instead of skipping them.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+		|| echo "chromium not installed: browser tests will skip (they fail under CI)"
+
+pytest: $(STAMP) chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 
 demo: $(STAMP)
 	$(BIN)/python demo/run_demo.py
+
+# A local Airflow (api-server, scheduler, dag-processor, triggerer) with the emulator; Ctrl-C stops it all.
+airflow: $(STAMP)
+	$(BIN)/python -m scripts.local_airflow $(AIRFLOW_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

@@ -199,6 +199,7 @@ class LocalAirflow:
                 "AIRFLOW_CONN_FLAT_DEFAULT": self.settings.flat_default or self.conn_json(),
                 "AIRFLOW_CONN_FLAT_EMULATOR": self.conn_json(),
                 "FLAT_REPORTS_DIR": str(self.home / "flat-reports"),
+                "FLAT_POOL": "flat_api",
                 "FLAT_API_POOL_SLOTS": str(self.settings.pool_slots),
                 "PYTHONUNBUFFERED": "1",
                 # The venv first, so `airflow` in compose/airflow-init.sh is this Airflow.
