@@ -5,18 +5,24 @@ Flat allows a number of requests per window (7,200 per hour today) and reports i
 client, shared by every thread using that client. Before each request it:
 
 - waits for the reset when the budget is spent (at most ``max_wait`` seconds, else ``FlatRateLimitError``);
-- paces: once the budget left falls clearly behind the even rate (limit / window), requests are spaced
-  ``time_to_reset / remaining`` apart, so the rest of the budget lasts until the reset. "Clearly":
-  a burst of a fifth of the even share passes unpaced, so a short run never waits, while a long one
-  slows down smoothly to a sustainable rate instead of hitting the wall.
+- paces only when the work ahead does not fit in what is left of the window: then requests are spaced
+  ``time_to_reset / remaining`` apart, so the budget lasts until the reset instead of hitting the wall
+  (and, window after window, a long job goes at the even rate limit / window).
+
+"The work ahead" is what callers declared with ``planned(n)`` (``FlatClient.planned_requests``; several
+declarations add up, each used up by the requests sent while it is open). A declared job that fits in the
+remaining budget goes at full speed whatever share of the window it uses. Without a declaration the
+tracker cannot know, so it bursts freely until only a reserve (a tenth of the limit) is left and
+spreads that reserve until the reset: a short run never waits and a long one never hits the wall.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from flat_provider.client.errors import FlatRateLimitError
@@ -30,10 +36,9 @@ _UNKNOWN_RESET_WAIT = 1.0
 _UNKNOWN_RESET_WAIT_MAX = 60.0
 # Headers below this are "seconds from now" rather than an epoch (some servers send a delta).
 _EPOCH_THRESHOLD = 1_000_000_000
-# Pacing starts once the remaining budget is below this share of what an even spending would leave:
-# without any slack every request of a fresh window (remaining/time-to-reset a hair under the even
-# rate) would be paced, and no run could burst.
-_PACING_THRESHOLD = 0.8
+# Without declared work, pacing starts when the budget left is down to this share of the limit: enough
+# to last until the reset at an even pace, small enough that runs of up to 90% of the budget never wait.
+_UNDECLARED_RESERVE = 0.1
 # A reset further away than this is nonsense (Flat's window is an hour): treated as unknown, so a
 # broken header cannot make the pacing crawl.
 _MAX_RESET_HORIZON = 86_400.0
@@ -81,6 +86,25 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
         return None
 
 
+class _Declaration:
+    """One open declaration of work ahead: how many of its requests have not been sent yet."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, requests: int) -> None:
+        self.left = requests
+
+
+def check_planned(requests: object) -> int:
+    """A declared number of requests: a non-negative integer (a clear error otherwise)."""
+    if isinstance(requests, bool) or not isinstance(requests, int) or requests < 0:
+        raise ValueError(
+            f"planned requests must be a non-negative integer (the number of API calls about to be made), "
+            f"got {requests!r}"
+        )
+    return requests
+
+
 class BudgetTracker:
     """Thread-safe view of one token's budget on one server, with waiting and pacing."""
 
@@ -96,14 +120,33 @@ class BudgetTracker:
         self._limit: int | None = None
         self._remaining: int | None = None
         self._reset_at: float | None = None
-        self._window: float | None = None  # longest time-to-reset seen: our estimate of the window
         self._last_slot = 0.0
+        # Open declarations of work ahead (requests still expected from each), oldest first.
+        self._declared: list[_Declaration] = []
         self._paced_window: float | None = None  # reset_at of the window we logged pacing for
         self._unknown_reset_wait = _UNKNOWN_RESET_WAIT
 
     def snapshot(self) -> RateBudget:
         with self._lock:
             return RateBudget(self._limit, self._remaining, self._reset_at)
+
+    @property
+    def planned_left(self) -> int:
+        """Requests declared and not sent yet, over every open declaration."""
+        with self._lock:
+            return sum(d.left for d in self._declared)
+
+    @contextlib.contextmanager
+    def planned(self, requests: int) -> Iterator[None]:
+        """Declare ``requests`` about to be sent while the block runs (any thread of this client's)."""
+        declaration = _Declaration(check_planned(requests))
+        with self._lock:
+            self._declared.append(declaration)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._declared.remove(declaration)  # what it did not use is no longer ahead
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Update from an answer's ``X-RateLimit-*`` headers (any answer, success or error)."""
@@ -114,8 +157,6 @@ class BudgetTracker:
         with self._lock:
             if limit is not None and limit > 0:
                 self._limit = int(limit)
-            if reset_at is not None and reset_at > now:
-                self._window = max(self._window or 0.0, reset_at - now)
             if remaining is None:
                 if reset_at is not None:
                     self._reset_at = reset_at
@@ -166,6 +207,7 @@ class BudgetTracker:
                         self._last_slot = now
                         if self._remaining is not None:
                             self._remaining -= 1
+                        self._use_declared()
                         return slept
                 limit, remaining = self._limit, self._remaining
             if reason == "reset":
@@ -191,22 +233,39 @@ class BudgetTracker:
             return None
         return self._reset_at - now + _RESET_MARGIN
 
+    def _use_declared(self) -> None:
+        # Requests are not tagged with their declaration: the oldest open one with work left pays.
+        for declaration in self._declared:
+            if declaration.left > 0:
+                declaration.left -= 1
+                return
+
     def _pacing_wait(self, now: float, pacing: bool, allowed: float) -> float:
         if not pacing or allowed <= 0:
             return 0.0
-        limit, remaining, reset_at, window = self._limit, self._remaining, self._reset_at, self._window
-        if not limit or not remaining or reset_at is None or not window:
+        limit, remaining, reset_at = self._limit, self._remaining, self._reset_at
+        if not limit or not remaining or remaining <= 0 or reset_at is None:
             return 0.0
         time_to_reset = reset_at - now
-        if time_to_reset <= 0 or remaining >= _PACING_THRESHOLD * time_to_reset * limit / window:
-            return 0.0  # not behind the even rate: no need to slow down
+        if time_to_reset <= 0:
+            return 0.0
+        ahead = sum(d.left for d in self._declared)
+        if ahead > 0:
+            if ahead <= remaining:
+                return 0.0  # the declared work fits in this window's budget: full speed
+            why = f"the {ahead} requests declared ahead do not fit"
+        elif remaining > _UNDECLARED_RESERVE * limit:
+            return 0.0  # nothing declared: burst until only the reserve is left
+        else:
+            why = "only the reserve is left"
         interval = time_to_reset / remaining
         if self._paced_window != reset_at:
             self._paced_window = reset_at
             log.info(
-                "pacing requests %.2f s apart to spread the remaining %d of %d requests until the "
+                "pacing requests %.2f s apart (%s): spreading the remaining %d of %d requests until the "
                 "rate-limit window resets in %.0f s",
                 interval,
+                why,
                 remaining,
                 limit,
                 time_to_reset,

@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -137,6 +138,10 @@ class FlatSession:
     @property
     def rate_budget(self) -> RateBudget:
         return self._tracker.snapshot()
+
+    def planned_requests(self, requests: int) -> AbstractContextManager[None]:
+        """Declare ``requests`` about to be sent (by any thread) while the block runs: see ``BudgetTracker``."""
+        return self._tracker.planned(requests)
 
     def close(self) -> None:
         with self._lock:

@@ -133,18 +133,15 @@ def _headers(limit: int, remaining: int, reset_at: float) -> dict[str, str]:
     }
 
 
-def test_tracker_lets_a_burst_through_then_paces_to_last_until_the_reset() -> None:
+def test_tracker_without_declared_work_bursts_until_the_reserve_then_paces_to_last_until_the_reset() -> None:
     sim = SimulatedTime()
     tracker = BudgetTracker(clock=sim.clock, sleep=sim.sleep)
     reset_at = sim.now + 3600
     tracker.observe(_headers(7200, 7199, reset_at))
-    for _ in range(1000):  # a burst well under a fifth of the budget: no waiting at all
+    for _ in range(7199 - 720):  # everything above the reserve (a tenth of the limit): no waiting at all
         tracker.acquire(max_wait=900, pacing=True)
     assert sim.slept == []
-    remaining = 7199 - 1000
-    while remaining > 4000:  # the run goes on: pacing starts before the even share is used up
-        tracker.acquire(max_wait=900, pacing=True)
-        remaining -= 1
+    tracker.acquire(max_wait=900, pacing=True)  # the reserve: spread until the reset
     assert sim.slept, "pacing should have started"
     assert sim.now < reset_at
     # Spaced at time_to_reset / remaining: the remaining budget lasts until the reset.
