@@ -11,7 +11,7 @@ import json
 import re
 import time
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import requests
 
@@ -158,3 +158,47 @@ def failed_task_logs(api: Any, airflow: LocalAirflow, dag_id: str, run_id: str, 
             events.append(f"{event} {json.dumps(error)[:1500]}" if error else str(event))
         parts.append(f"--- {ti['task_id']}[{map_index}] failed\n" + "\n".join(events[-lines:]))
     return "\n".join(parts)
+
+
+def required_action_path(dag_id: str, run_id: str, task_id: str) -> str:
+    """The task instance page's "Required Action" tab, where a human-in-the-loop task shows its question."""
+    return f"/dags/{dag_id}/runs/{quote(run_id, safe=':+')}/tasks/{task_id}/required_actions"
+
+
+def open_required_action(page: Any, dag_id: str, run_id: str, task_id: str) -> None:
+    """Open the tab and wait for the question's option buttons (rendered once the HITL detail has loaded)."""
+    page.goto(required_action_path(dag_id, run_id, task_id))
+    hitl_option(page).first.wait_for()
+
+
+def hitl_option(page: Any, option: str | None = None) -> Any:
+    """The question's answer buttons (all, or the one labelled `option`); the UI gives each a test id."""
+    if option is None:
+        return page.locator("[data-testid^=hitl-option-]")
+    return page.get_by_test_id(f"hitl-option-{option}")
+
+
+def answer(page: Any, task_id: str, option: str) -> None:
+    """Click an answer button and wait for the UI's confirmation that Airflow recorded the response."""
+    hitl_option(page, option).click()
+    page.get_by_text(f"{task_id} response successful").first.wait_for()
+
+
+def grow_to_fit(page: Any, inside: Any, max_height: int = 2400) -> None:
+    """Make the viewport tall enough that the scrolling pane holding `inside` shows all of its content.
+
+    The UI scrolls its panes, not the page, so a full-page screenshot would still cut the pane off.
+    """
+    hidden = inside.evaluate(
+        """element => {
+            for (let node = element.parentElement; node; node = node.parentElement) {
+                const overflow = getComputedStyle(node).overflowY;
+                if ((overflow === "auto" || overflow === "scroll") && node.scrollHeight > node.clientHeight) {
+                    return node.scrollHeight - node.clientHeight;
+                }
+            }
+            return 0;
+        }"""
+    )
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": min(max_height, size["height"] + int(hidden))})
