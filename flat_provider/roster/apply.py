@@ -1,14 +1,26 @@
 """``apply_plan``: carry out a Plan's writes, idempotently, on a bounded thread pool.
 
-Before writing it re-reads the organization (pages of 1,000) and does only what is left: an action already
-done (by an earlier, interrupted run, or by someone else) is recorded as ``already_done``, not repeated.
-A create whose outcome is unknown (a POST that timed out) is reconciled by looking the account up; it is
-tried again only with the same username, which Flat keeps unique, so a retry can never make a second
-account. All threads share one client, hence one rate budget.
+It does not re-read the organization: each write is sent as planned and Flat's own answer tells what was
+already done (by an earlier, interrupted run, or by someone else), so a batch of k writes costs about k
+requests whatever the organization's size:
+
+- create: Flat refuses a taken username or email (409, or 400 on some servers); the account is then looked
+  up by email, then username (``q=``, one small page): the same person's account is ``already_done``,
+  someone else's is a conflict (``failed``: plan again). A create whose outcome is unknown (a POST that
+  timed out) is reconciled the same way; it is tried again only with the same username, which Flat keeps
+  unique, so a retry can never make a second account;
+- update: a PUT of the planned values, idempotent (re-sent on a re-run, reported ``done``);
+- remove / convert: a 404 means the account is already gone (``already_done``);
+- invite: the invitations are read once, only when the batch has invites (they are few): a pending one
+  is ``already_done``; an accepted one is checked with a lookup so a member's role is not reset.
+
+Removals stay last (the plan's order). All threads share one client, hence one rate budget, and the
+apply declares its writes to it (``planned_requests``) so pacing knows whether they fit in the budget.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -31,13 +43,7 @@ from flat_provider.client.errors import (
 from flat_provider.roster.errors import RosterError
 from flat_provider.roster.passwords import generate_password
 from flat_provider.roster.progress import ProgressCallback, ProgressMeter
-from flat_provider.roster.state import (
-    Directory,
-    Member,
-    PendingInvitation,
-    read_members,
-    read_pending_invitations,
-)
+from flat_provider.roster.state import PAGE_SIZE, Member, PendingInvitation, pending_invitations
 from flat_provider.roster.sync_plan import Action, Plan, actions_of
 
 log = logging.getLogger("flat_provider.roster")
@@ -49,8 +55,8 @@ OUTCOMES: tuple[Outcome, ...] = ("done", "already_done", "failed", "skipped")
 # (Outcome-unknown POSTs are transport errors too, but creates and invitations reconcile them first.)
 _FATAL = (FlatAuthenticationError, FlatPermissionError, FlatRateLimitError, FlatTransportError)
 _RECONCILE_ATTEMPTS = 3
-_RECONCILE_WAIT = 1.0
-LOOKUP_PAGE_SIZE = 100  # seconds, doubled per attempt: a slow POST may land a moment after we look
+_RECONCILE_WAIT = 1.0  # seconds, times the attempt: a slow POST may land a moment after we look
+LOOKUP_PAGE_SIZE = 100
 
 
 class RosterClient(Protocol):
@@ -203,7 +209,9 @@ def apply_plan(
 ) -> ApplyResult:
     """Carry out ``plan`` (or only ``actions`` of it: a batch) against the organization behind ``client``.
 
-    Safe to run again after a crash, a retry or a partial failure: it re-reads the organization first.
+    Safe to run again after a crash, a retry or a partial failure: what was done already is recognised
+    from Flat's answers (see the module's docstring), never done twice. When ``client`` (or its ``client``,
+    for a hook) has ``planned_requests``, the apply declares its requests so pacing knows the work ahead.
     ``create_signin_links`` makes a sign-in link for each account the plan creates (kept in
     ``result.signin_links``, never logged; write them with ``report.write_signin_links``).
     """
@@ -215,24 +223,32 @@ def apply_plan(
     outcomes: list[ActionOutcome] = [ActionOutcome(a, "skipped", a.reason) for a in chosen if not a.is_write]
     writes = [a for a in chosen if a.is_write]
     runner = _Runner(client, password_factory, sleep, signin_destination)
-    if writes:
-        runner.load_state(needs_invitations=any(a.kind == "invite" for a in writes))
-    meter = ProgressMeter(len(writes), interval=progress_interval, callback=progress)
-    log.info(
-        "roster apply: %d actions to check (plan %s), %d threads", len(writes), plan.short_digest, max_workers
-    )
-    results = _run_pool(writes, runner.run, max_workers, meter)
-    outcomes.extend(results)
-
+    has_invites = any(a.kind == "invite" for a in writes)
+    creates = sum(a.kind == "create" for a in writes)
+    # One request per write, the invitations' page, a link per new account: lookups are only for re-runs.
+    planned = len(writes) + int(has_invites) + (creates if create_signin_links else 0)
     links: list[IssuedSigninLink] = []
-    if create_signin_links:
-        made = [
-            o
-            for o in results
-            if o.action.kind == "create" and o.outcome in ("done", "already_done") and o.user_id
-        ]
-        links = runner.signin_links(made, max_workers)
-        log.info("roster apply: %d sign-in links made (kept out of logs and reports)", len(links))
+    with _declare(client, planned):
+        if has_invites:
+            runner.read_invitations()
+        meter = ProgressMeter(len(writes), interval=progress_interval, callback=progress)
+        log.info(
+            "roster apply: %d actions to check (plan %s), %d threads",
+            len(writes),
+            plan.short_digest,
+            max_workers,
+        )
+        results = _run_pool(writes, runner.run, max_workers, meter)
+        outcomes.extend(results)
+
+        if create_signin_links:
+            made = [
+                o
+                for o in results
+                if o.action.kind == "create" and o.outcome in ("done", "already_done") and o.user_id
+            ]
+            links = runner.signin_links(made, max_workers)
+            log.info("roster apply: %d sign-in links made (kept out of logs and reports)", len(links))
 
     requests_after = _request_count(client)
     result = ApplyResult(
@@ -303,6 +319,14 @@ def _run_pool(
     return [results[i] for i in range(len(actions))]
 
 
+def _declare(client: Any, requests: int) -> contextlib.AbstractContextManager[object]:
+    """``client.planned_requests(requests)`` when the client (or a hook's client) can take a declaration."""
+    declare = getattr(client, "planned_requests", None)
+    if declare is None:
+        declare = getattr(getattr(client, "client", None), "planned_requests", None)  # a FlatHook
+    return declare(requests) if callable(declare) else contextlib.nullcontext()
+
+
 def _request_count(client: Any) -> int | None:
     count = getattr(client, "request_count", None)
     if count is None:
@@ -324,13 +348,13 @@ class _Runner:
         self.password_factory = password_factory
         self.sleep = sleep
         self.signin_destination = signin_destination
-        self.directory = Directory(())
-        self.invitations: dict[str, PendingInvitation] = {}
+        self.invitations: dict[str, PendingInvitation] = {}  # pending, by lowercase email
+        self.accepted: set[str] = set()  # lowercase emails with a used invitation
 
-    def load_state(self, *, needs_invitations: bool) -> None:
-        self.directory = Directory(read_members(self.client))
-        if needs_invitations:
-            self.invitations = read_pending_invitations(self.client)
+    def read_invitations(self) -> None:
+        invitations = list(self.client.iter_organization_invitations(limit=PAGE_SIZE))
+        self.invitations = pending_invitations(invitations)
+        self.accepted = {i.email.lower() for i in invitations if getattr(i, "used_by", ()) and i.email}
 
     def run(self, action: Action) -> ActionOutcome:
         try:
@@ -349,9 +373,6 @@ class _Runner:
     # -- create ---------------------------------------------------------------------------------------------
 
     def _create(self, action: Action) -> ActionOutcome:
-        existing = self._known_account(action)
-        if existing is not None:
-            return existing
         for attempt in range(_RECONCILE_ATTEMPTS):
             try:
                 user = self.client.create_organization_user(
@@ -370,12 +391,14 @@ class _Runner:
                     err.message,
                 )
             except FlatRequestError as err:
-                # Probably "username or email already taken": by an earlier attempt of ours, or by someone else.
+                # Probably "username or email already taken": by an earlier run or attempt of ours, or by
+                # someone else. (409 on Flat, 400 on some servers: any refusal is checked the same way.)
                 found = self._look_up(action)
                 if found is None:
                     return ActionOutcome(action, "failed", str(err))
-                outcome: Outcome = "done" if attempt else "already_done"
-                return self._existing(action, found, "found after Flat refused a second create", outcome)
+                if attempt:
+                    return self._existing(action, found, "found after Flat refused a second create", "done")
+                return self._existing(action, found, "the account exists already")
             found = self._look_up(action, wait=_RECONCILE_WAIT * attempt)
             if found is not None:
                 return self._existing(action, found, "reconciled: the create had gone through", "done")
@@ -384,12 +407,6 @@ class _Runner:
             "failed",
             f"the create's outcome stayed unknown after {_RECONCILE_ATTEMPTS} attempts; re-run",
         )
-
-    def _known_account(self, action: Action) -> ActionOutcome | None:
-        member = self.directory.find(action.email, action.username)
-        if member is None:
-            return None
-        return self._existing(action, member, "the account exists already")
 
     def _existing(
         self, action: Action, member: Member, how: str, outcome: Outcome = "already_done"
@@ -424,17 +441,22 @@ class _Runner:
 
     def _invite(self, action: Action) -> ActionOutcome:
         email = action.email or ""
-        member = self.directory.by_email.get(email.lower())
-        if member is not None:
-            return ActionOutcome(action, "already_done", "already a member of the organization", member.id)
         if email.lower() in self.invitations:
             return ActionOutcome(action, "already_done", "an invitation is already pending")
+        if email.lower() in self.accepted:
+            # Invited before and accepted (maybe our earlier run's invitation): inviting a member again
+            # would reset their role, so check membership first (rare: one lookup).
+            member = self._look_up(action)
+            if member is not None:
+                return ActionOutcome(
+                    action, "already_done", "already a member of the organization", member.id
+                )
         try:
             invitation = self.client.create_organization_invitation(
                 email=email, organization_role=action.role
             )
         except FlatOutcomeUnknownError:
-            pending = read_pending_invitations(self.client)
+            pending = pending_invitations(self.client.iter_organization_invitations(limit=PAGE_SIZE))
             if email.lower() in pending:
                 return ActionOutcome(action, "done", "invited (reconciled: the invitation had gone through)")
             invitation = self.client.create_organization_invitation(
@@ -448,38 +470,31 @@ class _Runner:
     # -- update ---------------------------------------------------------------------------------------------
 
     def _update(self, action: Action) -> ActionOutcome:
-        member = self.directory.by_id.get(action.user_id or "")
-        if member is None:
-            return ActionOutcome(action, "failed", "the account is no longer in the organization: plan again")
-        now = {
-            "firstname": member.firstname,
-            "lastname": member.lastname,
-            "email": member.email,
-            "organization_role": member.role,
-        }
-        left = {c.field: c.new for c in action.changes if not _same(c.field, now[c.field], c.new)}
-        if not left:
-            return ActionOutcome(action, "already_done", "the account already has these values", member.id)
+        # A PUT of the planned values is idempotent: sent again on a re-run, it changes nothing twice.
+        new = {c.field: c.new for c in action.changes}
+        user_id = action.user_id or ""
+        if not user_id:
+            return ActionOutcome(action, "failed", "the plan names no account to update: plan again")
+        if not new:
+            return ActionOutcome(action, "already_done", "nothing to change", user_id)
         try:
             self.client.update_organization_user(
-                member.id,
-                organization_role=left.get("organization_role"),
-                firstname=left.get("firstname"),
-                lastname=left.get("lastname"),
-                email=left.get("email"),
+                user_id,
+                organization_role=new.get("organization_role"),
+                firstname=new.get("firstname"),
+                lastname=new.get("lastname"),
+                email=new.get("email"),
             )
         except FlatNotFoundError:
             return ActionOutcome(action, "failed", "the account is no longer in the organization: plan again")
-        return ActionOutcome(action, "done", "updated " + ", ".join(sorted(left)), member.id)
+        return ActionOutcome(action, "done", "updated " + ", ".join(sorted(new)), user_id)
 
     # -- removals -------------------------------------------------------------------------------------------
 
     def _remove(self, action: Action) -> ActionOutcome:
         user_id = action.user_id or ""
-        if user_id not in self.directory.by_id:
-            return ActionOutcome(
-                action, "already_done", "the account is no longer in the organization", user_id
-            )
+        if not user_id:
+            return ActionOutcome(action, "failed", "the plan names no account to remove: plan again")
         convert = action.kind == "convert_to_individual"
         try:
             self.client.remove_organization_user(user_id, convert_to_individual=True if convert else None)
@@ -513,9 +528,3 @@ class _Runner:
 
         with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="roster-links") as pool:
             return [link for link in pool.map(issue, made) if link is not None]
-
-
-def _same(name: str, current: str | None, wanted: str) -> bool:
-    if name == "email":
-        return (current or "").lower() == wanted.lower()
-    return (current or "") == wanted

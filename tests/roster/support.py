@@ -63,6 +63,7 @@ class CrashAfter:
         self._limit = writes
         self._lock = threading.Lock()
         self.writes_sent = 0
+        self.sent: list[str] = []  # the write methods let through, in order
 
     def __getattr__(self, name: str) -> Any:
         target = getattr(self._client, name)
@@ -74,6 +75,7 @@ class CrashAfter:
                 if self.writes_sent >= self._limit:
                     raise Crash(f"crashed before {name}")
                 self.writes_sent += 1
+                self.sent.append(name)
             return target(*args, **kwargs)
 
         return write

@@ -77,8 +77,8 @@ def test_onboarding_the_sample_then_nothing_left(demo_org: EmulatorServer, clien
 
     result = apply_plan(first, client, max_workers=4)
     assert result.ok and result.counts() == {"done": 130, "already_done": 0, "failed": 0, "skipped": 1}
-    # One read of the organization (pages of 1,000), one of the invitations, then one request per write.
-    assert result.requests == 2 + 130
+    # No read of the organization: one of the invitations (the plan has invites), one request per write.
+    assert result.requests == 1 + 130
     users = {(u.email or "").lower(): u for u in org_users(demo_org)}
     assert len(users) == before + 108
     for action in first.writes:
@@ -122,10 +122,16 @@ def test_interrupted_apply_resumes_without_duplicates(demo_org: EmulatorServer, 
     no_duplicates(demo_org)
     assert plan_from_client(roster, client, SyncPolicy(mode="onboard")).is_empty
 
-    again = apply_plan(the_plan, client)  # a third run: everything already done, no write at all
-    assert again.counts()["already_done"] == len(the_plan.writes)
-    writes = [r for r in demo_org.requests if r.method != "GET"]
-    assert len(writes) == len(the_plan.writes)
+    # A third run: Flat refuses every create (taken) and each is found to be ours; invitations are pending;
+    # updates are idempotent PUTs, sent again. Nothing is made twice.
+    again = apply_plan(the_plan, client)
+    kinds = Counter(a.kind for a in the_plan.writes)
+    assert again.counts()["already_done"] == kinds["create"] + kinds["invite"]
+    assert again.counts()["done"] == kinds["update"] and again.ok
+    made = [r for r in demo_org.requests if r.method == "POST" and r.path.endswith("/organizations/users")]
+    assert len([r for r in made if r.status == 200]) == kinds["create"]  # each account created once
+    invited = [r for r in demo_org.requests if r.method == "POST" and r.path.endswith("/invitations")]
+    assert len(invited) == kinds["invite"]  # a pending invitation is never sent again
 
 
 @pytest.mark.parametrize(
@@ -177,7 +183,9 @@ def test_already_done_updates_and_removals(emulator: EmulatorServer, client: Fla
     client.remove_organization_user(emulator.backend.users.id_for_username("gone") or "")
     result = apply_plan(the_plan, client)
     by_kind = {o.action.kind: o for o in result.outcomes}
-    assert by_kind["update"].outcome == "done" and by_kind["update"].detail == "updated organization_role"
+    # The update is an idempotent PUT of the planned values; the removal's 404 says it was done already.
+    assert by_kind["update"].outcome == "done"
+    assert by_kind["update"].detail == "updated lastname, organization_role"
     assert by_kind["remove"].outcome == "already_done"
     assert plan_from_client(desired, client, SyncPolicy(mode="sync")).is_empty
     # A stale plan whose account disappeared fails that action clearly instead of recreating anything.
@@ -247,7 +255,7 @@ def test_a_spent_rate_limit_stops_the_apply_and_a_rerun_finishes(emulator: Emula
     desired = Roster([RosterEntry(f"r{n}@s.org", "R", f"N{n}", "user") for n in range(8)])
     with FlatClient(emulator.token, emulator.base_url, pacing=False, max_rate_limit_wait=0) as client:
         the_plan = plan_from_client(desired, client, SyncPolicy(mode="onboard"))
-        emulator.set_rate_limit(4, 3.0)  # one read and three writes, then refusals until the window resets
+        emulator.set_rate_limit(3, 3.0)  # three writes (no read), then refusals until the window resets
         result = apply_plan(the_plan, client, max_workers=1)
     counts = result.counts()
     assert counts["done"] == 3 and counts["failed"] == 1 and counts["skipped"] == 4
