@@ -289,3 +289,30 @@ def test_passwords_are_made_at_apply_time_and_never_logged_or_reported(
     seen = caplog.text + repr(result) + json.dumps(result.to_dict())
     seen += Path(files.users_csv).read_text() + Path(files.summary_json).read_text()
     assert not any(pw in seen for pw in made)
+
+
+def test_a_rerun_never_invites_again_someone_who_accepted(
+    emulator: EmulatorServer, client: FlatClient
+) -> None:
+    desired = Roster([RosterEntry("teach@s.org", "Tea", "Cher", "teacher")])
+    the_plan = plan_from_client(desired, client, SyncPolicy(mode="onboard"))
+    assert [a.kind for a in the_plan.writes] == ["invite"]
+    assert apply_plan(the_plan, client).counts()["done"] == 1
+    # The teacher joins with the invitation; then someone makes them an admin.
+    joined = emulator.backend.add_user("teach", email="teach@s.org", role="admin")
+    with emulator.backend.lock:
+        for invitation in emulator.backend.invitations.by_id.values():
+            invitation.used_by.append(joined.id)
+    start = emulator.request_count
+
+    rerun = apply_plan(the_plan, client)  # the task retried with the same plan
+
+    [outcome] = rerun.outcomes
+    assert (outcome.outcome, outcome.detail, outcome.user_id) == (
+        "already_done",
+        "already a member of the organization",
+        joined.id,
+    )
+    sent = [r for r in emulator.requests if r.seq > start]
+    assert [r.method for r in sent] == ["GET", "GET"]  # the invitations, one lookup: no invitation sent
+    assert [u.role for u in org_users(emulator)] == ["admin"]  # an invitation would have reset the role
