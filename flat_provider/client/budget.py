@@ -121,6 +121,7 @@ class BudgetTracker:
         self._remaining: int | None = None
         self._reset_at: float | None = None
         self._last_slot = 0.0
+        self._in_flight = 0  # requests sent and not answered yet (counted by ``in_flight``)
         # Open declarations of work ahead (requests still expected from each), oldest first.
         self._declared: list[_Declaration] = []
         self._paced_window: float | None = None  # reset_at of the window we logged pacing for
@@ -148,13 +149,30 @@ class BudgetTracker:
             with self._lock:
                 self._declared.remove(declaration)  # what it did not use is no longer ahead
 
+    @contextlib.contextmanager
+    def in_flight(self) -> Iterator[None]:
+        """Count one request as in flight while the block sends it and reads its answer."""
+        with self._lock:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
     def observe(self, headers: Mapping[str, str]) -> None:
-        """Update from an answer's ``X-RateLimit-*`` headers (any answer, success or error)."""
+        """Update from an answer's ``X-RateLimit-*`` headers (any answer, success or error).
+
+        Called inside ``in_flight`` for its request, the other requests in flight may have reached the
+        server after this one: the count it reports is lowered by them (the safe side), so threads that
+        started before the first answer (when nothing was known) cannot overrun the budget together.
+        """
         now = self._clock()
         limit = _number(headers.get("X-RateLimit-Limit"))
-        remaining = _number(headers.get("X-RateLimit-Remaining"))
+        reported = _number(headers.get("X-RateLimit-Remaining"))
         reset_at = parse_reset(headers.get("X-RateLimit-Reset"), now)
         with self._lock:
+            remaining = None if reported is None else reported - max(self._in_flight - 1, 0)
             if limit is not None and limit > 0:
                 self._limit = int(limit)
             if remaining is None:
@@ -172,6 +190,10 @@ class BudgetTracker:
                 # flight, so the lower of the two is the safer view.
                 current = self._remaining if self._remaining is not None else int(remaining)
                 self._remaining = min(current, int(remaining))
+                # A slightly later reset is maybe the next window already (a request sent just after the
+                # server's reset): keep the later one, or we would assume a full budget at the earlier
+                # reset while the server still counts that window's requests, and burst into a refusal.
+                self._reset_at = max(self._reset_at, reset_at)
             # else: a late answer from an older window, ignore it.
 
     def rejected(self, retry_after: str | None, headers: Mapping[str, str]) -> None:

@@ -187,14 +187,17 @@ class FlatSession:
                 self._request_count += 1
             started = time.monotonic()
             try:
-                response = self._http().request(
-                    method,
-                    url,
-                    params=params,
-                    json=json,
-                    timeout=self._timeout,
-                    allow_redirects=False,  # the token stays on base_url's origin
-                )
+                with self._tracker.in_flight():
+                    response = self._http().request(
+                        method,
+                        url,
+                        params=params,
+                        json=json,
+                        timeout=self._timeout,
+                        allow_redirects=False,  # the token stays on base_url's origin
+                    )
+                    # Read while this request still counts as in flight: see BudgetTracker.observe.
+                    self._tracker.observe(response.headers)
             except requests.RequestException as exc:
                 elapsed = (time.monotonic() - started) * 1000
                 failure = classify(exc)
@@ -208,7 +211,6 @@ class FlatSession:
             elapsed = (time.monotonic() - started) * 1000
             status = response.status_code
             log.debug("%s %s -> %d in %.1f ms", method, log_path, status, elapsed)
-            self._tracker.observe(response.headers)
             if 200 <= status < 300:
                 body = self._decode(response, method, log_path)
                 return Answer(status, response.headers, body, response.url, method)

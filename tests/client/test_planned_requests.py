@@ -200,3 +200,37 @@ def test_requests_use_the_oldest_open_declaration_and_a_closed_one_stops_countin
             assert tracker.planned_left == 4  # 2 + 5 declared, 3 sent
         assert tracker.planned_left == 0  # the inner block's unused 4 are no longer ahead
     assert tracker.planned_left == 0
+
+
+def test_a_request_landing_just_after_the_servers_reset_does_not_fool_the_roll_over() -> None:
+    # Flat's reset header is whole seconds: the server's window may end before the announced reset, and a
+    # request sent in between opens the next window (its answer announces a later reset). Rolling over to
+    # a full budget at the earlier reset would burst into that window's refusal.
+    flat = SimulatedFlat(10, 1.0)
+    t0 = flat.now + 0.5
+    flat.now = t0
+    for _ in range(9):
+        flat.send(max_wait=5.0)  # window 1 (t0 .. t0+1, announced as the whole second after): 1 left
+    flat.now = t0 + 1.2  # past the server's reset, before the announced one
+    flat.send(max_wait=5.0)  # opens window 2 (until t0+2.2), the client had counted it in window 1
+    flat.tracker.acquire(max_wait=5.0, pacing=False)
+    assert flat.now >= t0 + 2.2  # waited for window 2's reset, not window 1's
+    assert flat.refused == 0
+
+
+def test_requests_still_in_flight_are_taken_off_what_an_answer_reports() -> None:
+    # Four threads start before anything is known; the first answer reports 9 left, but the three other
+    # requests may reach the server after it: the safe view is 6, or the threads overrun the budget together.
+    flat = SimulatedFlat(10, 1.0)
+    tracker = flat.tracker
+    blocks = [tracker.in_flight() for _ in range(4)]
+    for block in blocks:
+        tracker.acquire(max_wait=0, pacing=True)
+        block.__enter__()
+    tracker.observe({"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "9", "X-RateLimit-Reset": "1"})
+    blocks[0].__exit__(None, None, None)
+    assert tracker.snapshot().remaining == 6
+    for block in blocks[1:]:
+        block.__exit__(None, None, None)
+    tracker.observe({"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "6", "X-RateLimit-Reset": "1"})
+    assert tracker.snapshot().remaining == 6  # the later answers agree: nothing subtracted twice

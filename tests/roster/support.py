@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from flat_provider.client import UserDetailsAdmin
@@ -40,6 +41,18 @@ def org_users(emulator: EmulatorServer) -> list[User]:
     """The organization as the emulator holds it (read from its backend, for assertions)."""
     with emulator.backend.lock:
         return list(emulator.backend.users.by_id.values())
+
+
+def wait_for_faulted_requests(emulator: EmulatorServer, count: int, *, limit: float = 30.0) -> None:
+    """Wait until ``count`` fault-injected requests are in the emulator's log: a slow POST the client gave up
+    on is logged only when the emulator answers it, and must not land in a later test's request counts."""
+    deadline = time.monotonic() + limit
+    while sum(1 for r in emulator.requests if r.fault) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"the emulator did not finish {count} fault-injected requests in {limit:g} s"
+            )
+        time.sleep(0.05)
 
 
 class Crash(BaseException):

@@ -32,7 +32,7 @@ from flat_provider.roster import (
     write_signin_links,
 )
 
-from .support import Crash, CrashAfter, org_users
+from .support import Crash, CrashAfter, org_users, wait_for_faulted_requests
 
 
 @pytest.fixture
@@ -163,6 +163,7 @@ def test_outcome_unknown_creates_are_reconciled_never_duplicated(
     ) as flaky:
         the_plan = plan_from_client(desired, flaky, SyncPolicy(mode="onboard"))
         result = apply_plan(the_plan, flaky, max_workers=1, sleep=lambda s: None)
+    wait_for_faulted_requests(emulator, 2)
     assert result.ok, result.failures
     assert all(o.outcome == "done" for o in result.outcomes)
     unknown = [r for r in caplog.records if "outcome unknown" in r.getMessage()]
