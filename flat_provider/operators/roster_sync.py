@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flat_provider.operators.base import FlatBaseOperator
@@ -207,7 +208,8 @@ class ApplyRosterSyncOperator(FlatBaseOperator):
         with (results / f"batch-{name}.json").open("w") as handle:
             json.dump(result.to_dict(), handle)
         if result.signin_links:
-            links_file = write_signin_links(folder / f"signin-links-{name}.csv", result.signin_links)
+            links_dir = signin_links_dir(folder)
+            links_file = write_signin_links(links_dir / f"signin-links-{name}.csv", result.signin_links)
             self.log.info("%d sign-in links written to %s (mode 0600)", len(result.signin_links), links_file)
         self.log.info("Batch %s: %s (%s requests)", name, result.counts(), result.requests)
         return {"batch": name, "counts": result.counts(), "requests": result.requests}
@@ -300,11 +302,16 @@ class RosterSyncReportOperator(FlatBaseOperator):
             status = "blocked"
         else:
             status = "not_applied"
-        files = write_report(
-            folder, plan, result, extra={"status": status, "guards": info.get("violations", [])}
+        links_dir = signin_links_dir(folder)
+        # Paths only: the links are secrets and stay in their 0600 files.
+        links_files = (
+            sorted(str(p) for p in links_dir.glob("signin-links-*.csv")) if links_dir.exists() else []
         )
+        extra = {"status": status, "guards": info.get("violations", []), "signin_links_files": links_files}
+        files = write_report(folder, plan, result, extra=extra)
         summary: dict[str, Any] = {
             "status": status,
+            "signin_links_files": links_files,
             "digest": plan.short_digest,
             "planned": plan.summary(),
             "applied": result.counts() if result else None,
@@ -346,6 +353,16 @@ def choose_path(plan_info: dict[str, Any], *, dry_run: bool, review: bool, ask_a
     if blocked:
         return APPROVE if ask_approval else REPORT
     return APPROVE if review else PROCEED
+
+
+def signin_links_dir(report_folder: StoragePath) -> Path:
+    """Where sign-in links go: next to the report when it is local, else under the local secrets directory
+    (``[flat] secrets_dir``): links are secrets and never leave the worker for an object store."""
+    if isinstance(report_folder, Path):
+        return report_folder
+    from flat_provider.operators.delivery import default_secrets_dir
+
+    return default_secrets_dir() / "signin-links" / report_folder.parent.name / report_folder.name
 
 
 def require_format(value: str) -> RosterFormat:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import pytest
 
 from flat_provider.roster import SyncPolicy, plan, read_roster, sample_path
@@ -120,3 +123,21 @@ def _seeded_emails() -> set[str]:
 
     seed = json.loads(sample_path("org-seed.json").read_text())
     return {u["email"].lower() for u in seed["users"] if u.get("email")}
+
+
+def test_signin_links_go_to_a_private_file_never_to_logs(dag_bag, demo_org, reports_dir, capfd):
+    run = run_dag(dag_bag, ONBOARD, dry_run=False, create_signin_links=True)
+    assert run.state == "success", states(run)
+    summary = summary_of(reports_dir, run)
+    (links_file,) = summary["signin_links_files"]
+    path = Path(links_file)
+    assert path.stat().st_mode & 0o777 == 0o600
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    assert len(rows) == summary["planned"]["create"]
+    urls = [value for row in rows for value in row.values() if value and value.startswith("http")]
+    assert urls, "the file holds the links"
+    console = capfd.readouterr()
+    report_text = (path.parent / "users.csv").read_text() + (path.parent / "summary.json").read_text()
+    for url in urls:
+        assert url not in console.out + console.err
+        assert url not in report_text

@@ -26,10 +26,11 @@ def test_provider_info_declares_the_flat_connection():
 
 def test_providers_manager_discovers_hook_and_form():
     from airflow.providers_manager import ProvidersManager
+    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
 
     pm = ProvidersManager()
     assert "airflow-provider-flat" in pm.providers
-    hook_info = pm.hooks["flat"]
+    hook_info = ProvidersManagerTaskRuntime().hooks["flat"]  # where tasks look hooks up on Airflow 3.3
     assert hook_info is not None
     assert hook_info.hook_class_name == "flat_provider.hooks.flat.FlatHook"
     assert hook_info.connection_id_attribute_name == "flat_conn_id"
