@@ -6,7 +6,7 @@ Nothing here imports the client (``requests``) at module import: the hook is bui
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -104,3 +104,29 @@ def as_list(value: str | Sequence[str]) -> list[str]:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return [str(item) for item in value]
+
+
+def delete_by_id(
+    operator: FlatBaseOperator,
+    *,
+    what: str,
+    object_id: str,
+    delete: Callable[[str], None],
+    done: str,
+    missing_ok: Any,
+) -> dict[str, Any]:
+    """Delete one object by id. Already gone (404) is a success, ``already_absent``, unless ``missing_ok`` is
+    false: a retried task or a re-run must not fail for what its first try already did."""
+    from flat_provider.client import FlatNotFoundError
+
+    try:
+        delete(object_id)
+    except FlatNotFoundError:
+        if not as_flag(missing_ok):
+            raise permanent_failure(
+                f"No {what} {object_id!r} in the organization. Set missing_ok=True to accept that."
+            ) from None
+        operator.log.info("%s %s is not there: nothing to do.", what, object_id)
+        return {"id": object_id, "status": "already_absent"}
+    operator.log.info("%s %s %s.", what, object_id, done)
+    return {"id": object_id, "status": done}

@@ -13,8 +13,8 @@ from flat_provider.hooks.masking import mask_secret
 from flat_provider.operators.base import (
     FlatBaseOperator,
     as_flag,
+    delete_by_id,
     is_templated,
-    permanent_failure,
     require_choice,
     require_text,
 )
@@ -173,20 +173,14 @@ class RemoveOrgInvitationOperator(FlatBaseOperator):
         self.missing_ok = missing_ok
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from flat_provider.client import FlatNotFoundError
-
-        invitation = require_text(type(self).__name__, "invitation", self.invitation)
-        try:
-            self.hook.remove_organization_invitation(invitation)
-        except FlatNotFoundError:
-            if not as_flag(self.missing_ok):
-                raise permanent_failure(
-                    f"No invitation {invitation!r} in the organization. Set missing_ok=True to accept that."
-                ) from None
-            self.log.info("Invitation %s is not there: nothing to remove.", invitation)
-            return {"id": invitation, "status": "already_absent"}
-        self.log.info("Invitation %s removed.", invitation)
-        return {"id": invitation, "status": "removed"}
+        return delete_by_id(
+            self,
+            what="Invitation",
+            object_id=require_text(type(self).__name__, "invitation", self.invitation),
+            delete=self.hook.remove_organization_invitation,
+            done="removed",
+            missing_ok=self.missing_ok,
+        )
 
 
 class ListOrgInvitationsOperator(FlatListingOperator):

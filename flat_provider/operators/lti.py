@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from flat_provider.hooks.masking import mask_secret
 from flat_provider.operators.base import (
     FlatBaseOperator,
-    as_flag,
+    delete_by_id,
     is_templated,
     permanent_failure,
     require_choice,
@@ -135,20 +135,14 @@ class RevokeLtiCredentialsOperator(FlatBaseOperator):
         self.missing_ok = missing_ok
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from flat_provider.client import FlatNotFoundError
-
-        credentials = require_text(type(self).__name__, "credentials", self.credentials)
-        try:
-            self.hook.revoke_lti_credentials(credentials)
-        except FlatNotFoundError:
-            if not as_flag(self.missing_ok):
-                raise permanent_failure(
-                    f"No LTI credentials {credentials!r} in the organization. Set missing_ok=True to accept that."
-                ) from None
-            self.log.info("LTI credentials %s are not there: nothing to revoke.", credentials)
-            return {"id": credentials, "status": "already_absent"}
-        self.log.info("LTI credentials %s revoked.", credentials)
-        return {"id": credentials, "status": "revoked"}
+        return delete_by_id(
+            self,
+            what="LTI credentials",
+            object_id=require_text(type(self).__name__, "credentials", self.credentials),
+            delete=self.hook.revoke_lti_credentials,
+            done="revoked",
+            missing_ok=self.missing_ok,
+        )
 
 
 def mask_configuration(configuration: LtiConfiguration) -> None:
@@ -322,20 +316,14 @@ class DeleteLtiConfigurationOperator(FlatBaseOperator):
         self.missing_ok = missing_ok
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from flat_provider.client import FlatNotFoundError
-
-        configuration_id = require_text(type(self).__name__, "configuration", self.configuration)
-        try:
-            self.hook.delete_lti_configuration(configuration_id)
-        except FlatNotFoundError:
-            if not as_flag(self.missing_ok):
-                raise permanent_failure(
-                    f"No LTI configuration {configuration_id!r}. Set missing_ok=True to accept that."
-                ) from None
-            self.log.info("LTI configuration %s is not there: nothing to delete.", configuration_id)
-            return {"id": configuration_id, "status": "already_absent"}
-        self.log.info("LTI configuration %s deleted.", configuration_id)
-        return {"id": configuration_id, "status": "deleted"}
+        return delete_by_id(
+            self,
+            what="LTI configuration",
+            object_id=require_text(type(self).__name__, "configuration", self.configuration),
+            delete=self.hook.delete_lti_configuration,
+            done="deleted",
+            missing_ok=self.missing_ok,
+        )
 
 
 __all__ = [
