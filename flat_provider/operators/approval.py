@@ -25,9 +25,10 @@ class PlanApprovalOperator(ApprovalOperator):
     def __init__(self, *, timeout_param: str = "approval_timeout_hours", **kwargs: Any) -> None:
         kwargs.setdefault("defaults", "Reject")
         kwargs.setdefault("response_timeout", timedelta(hours=DEFAULT_TIMEOUT_HOURS))
-        # Airflow 3.3.2's LocalExecutor can report a task parked in awaiting_input as finished while the
-        # scheduler still sees it queued, and fail it (seen under load). Asking again is harmless: the
-        # question is re-posted and nothing downstream has run.
+        # Airflow 3.3.2 fails a waiting HITL task when its answer lands before the scheduler has processed
+        # the executor's report of the parking exit (about a second): the resumed task is already queued
+        # again when that report arrives. People do not answer that fast, scripts might; asking again is
+        # harmless: the question is re-posted and nothing downstream has run.
         kwargs.setdefault("retries", 3)
         kwargs.setdefault("retry_delay", timedelta(seconds=5))
         super().__init__(**kwargs)
